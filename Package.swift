@@ -1,0 +1,111 @@
+// swift-tools-version:6.0
+//
+// Dockyard — a Swift SDK for Docker Hub and every OCI / Docker Registry v2 registry.
+//
+// Modules, lowest first (dependencies point down):
+//   DockyardReferences    names, tags, digests (swift-crypto only)
+//   DockyardManifests     manifests, indexes, configs, platforms
+//   DockyardTransport     the SDK's streaming HTTP transport protocol, AsyncHTTPClient implementation,
+//                         retries, redirects, TLS policy
+//   DockyardAuth          config.json, credential helpers, challenges, token service, token cache
+//   DockyardBlobTransfer  streaming, verified, resumable blob download and upload
+//   DockyardHubAPI        the Docker Hub REST API
+//   Dockyard              umbrella: the registry client and image operations; re-exports the rest
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let nioHTTP1: Target.Dependency = .product(name: "NIOHTTP1", package: "swift-nio")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let ahc: Target.Dependency = .product(name: "AsyncHTTPClient", package: "async-http-client")
+
+let package = Package(
+    name: "Dockyard",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "DockyardReferences", targets: ["DockyardReferences"]),
+        .library(name: "DockyardManifests", targets: ["DockyardManifests"]),
+        .library(name: "DockyardTransport", targets: ["DockyardTransport"]),
+        .library(name: "DockyardAuth", targets: ["DockyardAuth"]),
+        .library(name: "DockyardBlobTransfer", targets: ["DockyardBlobTransfer"]),
+        .library(name: "DockyardHubAPI", targets: ["DockyardHubAPI"]),
+        .library(name: "Dockyard", targets: ["Dockyard"]),
+        .executable(name: "dockyard", targets: ["dockyard"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.100.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.30.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+    ],
+    targets: [
+        .target(name: "DockyardReferences", dependencies: [crypto], swiftSettings: swiftSettings),
+        .target(name: "DockyardManifests", dependencies: ["DockyardReferences"], swiftSettings: swiftSettings),
+        .target(
+            name: "DockyardTransport",
+            dependencies: [
+                nioCore, nioHTTP1, logging, ahc,
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DockyardAuth",
+            dependencies: ["DockyardReferences", "DockyardTransport", nioCore, nioHTTP1, logging],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DockyardBlobTransfer",
+            dependencies: ["DockyardReferences", "DockyardTransport", crypto, nioCore, nioHTTP1, logging],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DockyardHubAPI",
+            dependencies: ["DockyardReferences", "DockyardTransport", "DockyardAuth", nioCore, nioHTTP1, logging],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Dockyard",
+            dependencies: [
+                "DockyardReferences", "DockyardManifests", "DockyardTransport", "DockyardAuth",
+                "DockyardBlobTransfer", "DockyardHubAPI", nioCore, nioHTTP1, logging,
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "dockyard",
+            dependencies: ["Dockyard", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/dockyard",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "dockyard-bench",
+            dependencies: ["Dockyard"],
+            path: "Benchmarks/dockyard-bench",
+            swiftSettings: swiftSettings
+        ),
+
+        // Test support: launches the real servers' fixtures and reads their environment.
+        .target(
+            name: "DockyardTestSupport",
+            dependencies: ["Dockyard"],
+            path: "Tests/DockyardTestSupport",
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "DockyardReferencesTests", dependencies: ["DockyardReferences", "DockyardTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DockyardManifestsTests", dependencies: ["DockyardManifests", "DockyardTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DockyardTransportTests", dependencies: ["DockyardTransport", "DockyardTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DockyardAuthTests", dependencies: ["DockyardAuth", "DockyardTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DockyardBlobTransferTests", dependencies: ["DockyardBlobTransfer", "DockyardTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DockyardHubAPITests", dependencies: ["DockyardHubAPI", "DockyardTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DockyardIntegrationTests", dependencies: ["Dockyard", "DockyardTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DockyardCLITests", dependencies: ["DockyardTestSupport"], swiftSettings: swiftSettings),
+    ]
+)
