@@ -15,46 +15,47 @@ struct DockyardCommand: AsyncParsableCommand {
     )
 
     static func main() async {
+        var command: any ParsableCommand
         do {
-            var command = try parseAsRoot()
+            command = try parseAsRoot()
+        } catch {
+            exitForParserError(error)
+        }
+        do {
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
         } catch let failure as CommandFailure {
-            // Already reported (for example one line per invalid input); just set the status.
-            exit(failure.status)
+            // The command already reported (for example one line per invalid input); only the status is left.
+            Foundation.exit(failure.status)
+        } catch let error as ValidationError {
+            exitForParserError(error)
+        } catch let error as ExitCode {
+            Foundation.exit(error.rawValue)
+        } catch is CleanExit {
+            Foundation.exit(0)
         } catch {
-            let code = exitCode(for: error)
-            if code == ExitCode.success.rawValue || isUsageOrHelp(error) {
-                exit(withError: code == ExitCode.success.rawValue ? nil : error)
-            }
             Output.error(error)
             Foundation.exit(1)
         }
     }
 
-    /// Exits with ArgumentParser's message, mapping its usage status to 2.
-    private static func exit(withError error: (any Error)?) -> Never {
-        guard let error else { Foundation.exit(0) }
+    /// Prints ArgumentParser's message (help to stdout, usage errors to stderr) and exits 0 or 2.
+    private static func exitForParserError(_ error: any Error) -> Never {
         let message = fullMessage(for: error)
-        if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
-        let code = exitCode(for: error)
-        Foundation.exit(code == ExitCode.success.rawValue ? 0 : (code == ExitCode.validationFailure.rawValue ? 2 : code))
-    }
-
-    private static func exit(_ status: Int32) -> Never { Foundation.exit(status) }
-
-    private static func isUsageOrHelp(_ error: any Error) -> Bool {
-        if error is ValidationError || error is CleanExit { return true }
-        let code = exitCode(for: error)
-        return code == ExitCode.validationFailure.rawValue || code == ExitCode.success.rawValue
-            || String(describing: type(of: error)).contains("CommandError")
+        if exitCode(for: error) == .success {
+            if !message.isEmpty { Output.line(message) }
+            Foundation.exit(0)
+        }
+        if !message.isEmpty { Output.diagnostic(message) }
+        Foundation.exit(2)
     }
 }
 
 /// Thrown by a command that has already written its own diagnostics and only needs to set the exit status.
 struct CommandFailure: Error {
+    /// The process exit status.
     var status: Int32 = 1
 }
