@@ -24,6 +24,8 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         public static let invalidRequest = Code("invalidRequest")
         /// The request body could not be replayed for a retry or redirect.
         public static let bodyNotReplayable = Code("bodyNotReplayable")
+        /// The transport's configuration could not be used (for example an unreadable CA file).
+        public static let invalidConfiguration = Code("invalidConfiguration")
     }
 
     /// What went wrong.

@@ -1,0 +1,219 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// The default ``HTTPTransport``: AsyncHTTPClient with one shared connection pool.
+///
+/// One transport owns one `HTTPClient`, so that every request it sends reuses pooled connections, and HTTP/2 is
+/// negotiated with TLS servers that offer it. It neither follows redirects nor retries; wrap it in
+/// ``RetryingTransport`` and ``RedirectingTransport`` for that:
+///
+/// ```swift
+/// let base = try AsyncHTTPTransport(configuration: .init())
+/// let transport = RedirectingTransport(wrapping: RetryingTransport(wrapping: base, policy: .default))
+/// defer { Task { await base.shutdown() } }
+/// ```
+///
+/// Response bodies stream: AsyncHTTPClient reads more from the socket only while the body is iterated.
+///
+/// - Important: Call ``shutdown()`` once the transport is no longer needed, after every response body has been
+///   consumed or dropped. A transport released without shutdown leaks its connections (and traps in debug builds
+///   of AsyncHTTPClient).
+public final class AsyncHTTPTransport: HTTPTransport {
+    /// The configuration the transport was created with.
+    public let configuration: Configuration
+
+    private let client: HTTPClient
+    private let unverifiedTLS: TLSConfiguration?
+    private let logger: Logger
+
+    /// Creates a transport with its own connection pool.
+    ///
+    /// - Parameter configuration: Timeouts, TLS trust, user agent and pool settings.
+    /// - Throws: ``TransportError`` with code ``TransportError/Code/invalidConfiguration`` when a CA file
+    ///   cannot be read or holds no PEM certificate.
+    public init(configuration: Configuration = Configuration()) throws {
+        self.configuration = configuration
+        self.logger = configuration.logger
+
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.additionalTrustRoots = try configuration.tls.additionalTrustRoots.map { file in
+            .certificates(try Self.loadCertificates(from: file))
+        }
+        if configuration.tls.hostsWithoutCertificateVerification.isEmpty {
+            self.unverifiedTLS = nil
+        } else {
+            var unverified = tls
+            unverified.certificateVerification = .none
+            self.unverifiedTLS = unverified
+        }
+
+        var client = HTTPClient.Configuration(
+            tlsConfiguration: tls,
+            redirectConfiguration: .disallow,
+            timeout: .init(
+                connect: TimeAmount(configuration.timeout.connect),
+                read: configuration.timeout.read.map(TimeAmount.init)
+            ),
+            connectionPool: .init(
+                idleTimeout: TimeAmount(configuration.idleConnectionTimeout),
+                concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, configuration.maxConnectionsPerHost)
+            ),
+            decompression: .disabled
+        )
+        // Retries are the business of RetryingTransport; a failed connection must surface at once instead of
+        // being retried silently until the deadline.
+        client.connectionPool.retryConnectionEstablishment = false
+        client.httpVersion = configuration.allowsHTTP2 ? .automatic : .http1Only
+        self.client = HTTPClient(
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+            configuration: client,
+            backgroundActivityLogger: configuration.logger
+        )
+    }
+
+    /// Sends one request and returns as soon as the response head has arrived.
+    ///
+    /// A `User-Agent` header is added unless the request has one. The request's deadline, or else the
+    /// configured ``Configuration/Timeout-swift.struct/request`` timeout, bounds the whole exchange including
+    /// the response body.
+    ///
+    /// - Parameter request: The request to send.
+    /// - Returns: The response; its ``TransportResponse/url`` is the request's URL.
+    /// - Throws: ``TransportError`` (`connectionFailed`, `timedOut`, `tlsFailed`, `invalidRequest`), an error of
+    ///   the request body's own source, or `CancellationError`.
+    public func send(_ request: TransportRequest) async throws -> TransportResponse {
+        let url = request.url
+        var outgoing = HTTPClientRequest(url: url.absoluteString)
+        outgoing.method = request.method
+        outgoing.headers = request.headers
+        if !outgoing.headers.contains(name: "User-Agent") {
+            outgoing.headers.add(name: "User-Agent", value: configuration.userAgent)
+        }
+        if let body = request.body {
+            let length: HTTPClientRequest.Body.Length = body.length.map { .known($0) } ?? .unknown
+            outgoing.body = .stream(body.makeStream(), length: length)
+        }
+        if let unverifiedTLS, configuration.tls.skipsVerification(for: url) {
+            outgoing.tlsConfiguration = unverifiedTLS
+        }
+
+        let deadline = nioDeadline(for: request)
+        logger.debug(
+            "request",
+            metadata: [
+                "method": "\(request.method.rawValue)",
+                "url": "\(url.loggableDescription)",
+            ]
+        )
+        logger.trace("request headers", metadata: ["headers": "\(outgoing.headers.redactingCredentials())"])
+
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(outgoing, deadline: deadline, logger: logger)
+        } catch {
+            let mapped = TransportError.mapping(error, url: url, during: .sending)
+            logger.debug(
+                "request failed",
+                metadata: ["url": "\(url.loggableDescription)", "error": "\(mapped)"]
+            )
+            throw mapped
+        }
+        logger.debug(
+            "response",
+            metadata: [
+                "method": "\(request.method.rawValue)",
+                "url": "\(url.loggableDescription)",
+                "status": "\(response.status.code)",
+                "version": "\(response.version)",
+            ]
+        )
+        return TransportResponse(
+            status: response.status,
+            headers: response.headers,
+            body: ByteBufferSequence(MappedBody(base: response.body, url: url)),
+            url: url
+        )
+    }
+
+    /// Closes every pooled connection and releases the client.
+    ///
+    /// Calling it again does nothing. Requests still in flight fail.
+    public func shutdown() async {
+        do {
+            try await client.shutdown()
+        } catch {
+            logger.debug("shutdown", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func nioDeadline(for request: TransportRequest) -> NIODeadline {
+        if let deadline = request.deadline {
+            return .now() + TimeAmount(ContinuousClock.now.duration(to: deadline))
+        }
+        if let timeout = configuration.timeout.request {
+            return .now() + TimeAmount(timeout)
+        }
+        return .distantFuture
+    }
+
+    private static func loadCertificates(from file: URL) throws -> [NIOSSLCertificate] {
+        let path = file.path
+        let certificates: [NIOSSLCertificate]
+        do {
+            certificates = try NIOSSLCertificate.fromPEMFile(path)
+        } catch {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw TransportError(
+                .invalidConfiguration,
+                message: exists
+                    ? "the CA file \(path) holds no readable PEM certificate"
+                    : "the CA file \(path) does not exist",
+                underlying: error
+            )
+        }
+        guard !certificates.isEmpty else {
+            throw TransportError(.invalidConfiguration, message: "the CA file \(path) holds no PEM certificate")
+        }
+        return certificates
+    }
+}
+
+/// A response body whose errors are ``TransportError``s.
+private struct MappedBody: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let base: HTTPClientResponse.Body
+    let url: URL
+
+    func makeAsyncIterator() -> Iterator { Iterator(base: base.makeAsyncIterator(), url: url) }
+
+    struct Iterator: AsyncIteratorProtocol {
+        var base: HTTPClientResponse.Body.AsyncIterator
+        let url: URL
+
+        mutating func next() async throws -> ByteBuffer? {
+            do {
+                return try await base.next()
+            } catch {
+                throw TransportError.mapping(error, url: url, during: .receiving)
+            }
+        }
+    }
+}
+
+extension TimeAmount {
+    /// The amount of a `Duration`, clamped to what a `TimeAmount` holds.
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        let (nanosFromSeconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow {
+            self = .nanoseconds(seconds < 0 ? .min : .max)
+            return
+        }
+        let (total, overflow2) = nanosFromSeconds.addingReportingOverflow(attoseconds / 1_000_000_000)
+        self = .nanoseconds(overflow2 ? (seconds < 0 ? .min : .max) : total)
+    }
+}
