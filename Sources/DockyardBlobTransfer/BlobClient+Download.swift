@@ -1,0 +1,151 @@
+import DockyardReferences
+import DockyardTransport
+import Foundation
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension BlobClient {
+    /// Downloads a blob to a file, verified, resumed after broken connections, and placed atomically.
+    ///
+    /// The bytes go to a temporary file beside the destination (`.<name>.partial-<uuid>`), hashed as they
+    /// arrive; only when digest and size match is the file renamed to `fileURL`, replacing any file there. On any
+    /// failure, cancellation included, the temporary file is removed, so `fileURL` never holds unverified bytes.
+    ///
+    /// - Parameters:
+    ///   - digest: The blob's digest.
+    ///   - size: The expected size from the descriptor, if known.
+    ///   - fileURL: Where the blob goes; its directory must exist.
+    ///   - progress: Receives ``TransferEvent``s, ending with ``TransferEvent/finished(digest:size:)``.
+    /// - Returns: The blob's digest and size.
+    /// - Throws: ``BlobTransferError`` (mismatch, refusal, file system) or the transport's error.
+    @discardableResult
+    public func download(
+        _ digest: ContentDigest,
+        size: Int64? = nil,
+        to fileURL: URL,
+        progress: TransferEventHandler? = nil
+    ) async throws -> BlobInfo {
+        let directory = fileURL.deletingLastPathComponent()
+        let temporary = directory.appendingPathComponent(".\(fileURL.lastPathComponent).partial-\(UUID().uuidString)")
+        let file = try OutputFile(creating: temporary)
+        var succeeded = false
+        defer {
+            file.close()
+            if !succeeded { unlink(temporary.path) }
+        }
+        var written: Int64 = 0
+        for try await buffer in stream(digest, size: size, progress: progress) {
+            try file.write(buffer)
+            written += Int64(buffer.readableBytes)
+        }
+        if configuration.synchronizeFiles { try file.synchronize() }
+        guard rename(temporary.path, fileURL.path) == 0 else {
+            throw BlobTransferError.fileSystem(errno, "moving the downloaded blob into place at", fileURL, digest: digest)
+        }
+        succeeded = true
+        progress?(.finished(digest: digest, size: written))
+        return BlobInfo(digest: digest, size: written)
+    }
+
+    /// Downloads a blob to a file, reporting progress as a stream of events.
+    ///
+    /// The download runs while the stream is iterated and is cancelled when the consumer stops listening.
+    ///
+    /// - Parameters:
+    ///   - digest: The blob's digest.
+    ///   - size: The expected size, if known.
+    ///   - fileURL: Where the blob goes.
+    /// - Returns: The events of ``download(_:size:to:progress:)``; the stream throws its error.
+    public func downloadEvents(
+        _ digest: ContentDigest,
+        size: Int64? = nil,
+        to fileURL: URL
+    ) -> AsyncThrowingStream<TransferEvent, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    try await download(digest, size: size, to: fileURL) { continuation.yield($0) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}
+
+/// A file opened for writing with POSIX calls: buffers go straight from NIO's storage to the kernel.
+final class OutputFile: @unchecked Sendable {
+    // Used by one task at a time.
+    private var descriptor: Int32
+    let url: URL
+
+    init(creating url: URL) throws {
+        self.url = url
+        descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw BlobTransferError.fileSystem(errno, "creating", url, digest: nil)
+        }
+    }
+
+    func write(_ buffer: ByteBuffer) throws {
+        let failure: Int32? = buffer.withUnsafeReadableBytes { bytes in
+            guard var pointer = bytes.baseAddress else { return nil }
+            var remaining = bytes.count
+            while remaining > 0 {
+                let count = posixWrite(descriptor, pointer, remaining)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                pointer += count
+                remaining -= count
+            }
+            return nil
+        }
+        if let failure { throw BlobTransferError.fileSystem(failure, "writing", url, digest: nil) }
+    }
+
+    func synchronize() throws {
+        guard fsync(descriptor) == 0 else { throw BlobTransferError.fileSystem(errno, "flushing", url, digest: nil) }
+    }
+
+    func close() {
+        if descriptor >= 0 {
+            _ = closeDescriptor(descriptor)
+            descriptor = -1
+        }
+    }
+
+    deinit { close() }
+}
+
+@inline(__always)
+private func posixWrite(_ fd: Int32, _ pointer: UnsafeRawPointer, _ count: Int) -> Int {
+    write(fd, pointer, count)
+}
+
+@inline(__always)
+func closeDescriptor(_ fd: Int32) -> Int32 {
+    close(fd)
+}
+
+extension BlobTransferError {
+    /// A file-system error with the system's explanation.
+    static func fileSystem(_ code: Int32, _ action: String, _ url: URL, digest: ContentDigest?) -> BlobTransferError {
+        let reason = String(cString: strerror(code))
+        return BlobTransferError(
+            .fileSystem,
+            message: "\(action) \(url.path) failed: \(reason)",
+            digest: digest,
+            underlying: POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO))
+    }
+}
