@@ -1,0 +1,308 @@
+import DockyardAuth
+import DockyardReferences
+import DockyardTransport
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// A client for any OCI / Docker Registry v2 registry, Docker Hub included.
+///
+/// One client holds one connection pool, one token cache and one set of credentials; share it between tasks and
+/// call ``shutdown()`` when done. Every request goes through the same pipeline: the registry name is mapped to its
+/// endpoint, a cached authorization is attached, the request is sent with retries and redirects (which never carry
+/// `Authorization` to another host), and a `401` with a challenge is answered once with a fresh token or Basic
+/// credentials before the request is sent again.
+///
+/// ```swift
+/// let client = try RegistryClient()
+/// defer { Task { await client.shutdown() } }
+/// let reference = try ImageReference(normalizing: "ubuntu:24.04")
+/// let document = try await client.manifest(for: reference)
+/// print(document.digest)
+/// ```
+public final class RegistryClient: Sendable {
+    /// The configuration the client was created with.
+    public let configuration: Configuration
+    /// Where the client's credentials come from.
+    public let credentials: any CredentialProvider
+
+    let logger: Logger
+    let authenticator: RegistryAuthenticator
+    /// The base transport wrapped with retries and redirects.
+    let pipeline: any HTTPTransport
+    /// The base transport without retries or redirects (for login checks and pings).
+    let base: any HTTPTransport
+    private let owned: AsyncHTTPTransport?
+    let state = RegistryClientState()
+
+    /// The largest manifest the client reads, 4 MiB, as registries limit them.
+    public static let maxManifestBytes = 4 * 1024 * 1024
+
+    /// Creates a client.
+    ///
+    /// - Parameters:
+    ///   - configuration: Endpoints, mirrors, TLS, retries and redirects; `Configuration()` suits Docker Hub.
+    ///   - credentials: Where credentials come from; by default the docker CLI's `config.json` (honouring
+    ///     `$DOCKER_CONFIG`), its credential store and helpers.
+    ///   - transport: The HTTP transport to send through, for tests or other platforms; by default the client
+    ///     creates and owns an ``AsyncHTTPTransport``. Retries and redirects are added on top of it either way.
+    ///   - logger: Where requests are logged at `debug` level, never with credentials.
+    /// - Throws: ``RegistryError`` with code ``RegistryError/Code/invalidConfiguration`` when the configuration is
+    ///   invalid, or the transport's error when it cannot be created (for example an unreadable CA file).
+    public init(
+        configuration: Configuration = .init(),
+        credentials: any CredentialProvider = DockerCredentialStore(),
+        transport: (any HTTPTransport)? = nil,
+        logger: Logger = Logger(label: "dockyard.registry", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.credentials = credentials
+        self.logger = logger
+        let base: any HTTPTransport
+        if let transport {
+            base = transport
+            owned = nil
+        } else {
+            var transportConfiguration = AsyncHTTPTransport.Configuration()
+            transportConfiguration.timeout = configuration.timeout
+            transportConfiguration.userAgent = configuration.userAgent
+            transportConfiguration.tls.additionalTrustRoots = configuration.additionalTrustRoots
+            transportConfiguration.tls.hostsWithoutCertificateVerification = configuration.insecureHostsForTLS
+            transportConfiguration.logger = logger
+            let created = try AsyncHTTPTransport(configuration: transportConfiguration)
+            base = created
+            owned = created
+        }
+        self.base = base
+        self.pipeline = RedirectingTransport(
+            wrapping: RetryingTransport(wrapping: base, policy: configuration.retry),
+            policy: configuration.redirect,
+            logger: logger
+        )
+        self.authenticator = RegistryAuthenticator(transport: pipeline, credentials: credentials)
+    }
+
+    /// Closes the connections of the transport the client created. Call it once, when no request is running.
+    ///
+    /// A transport passed to the initializer is left open; its owner shuts it down.
+    public func shutdown() async {
+        await owned?.shutdown()
+    }
+
+    /// The Docker Hub rate-limit headers of the most recent response that carried them, if any.
+    public var lastRateLimit: RateLimit? {
+        get async { await state.lastRateLimit }
+    }
+
+    // MARK: - Endpoints
+
+    /// The base URL of a registry: the configured endpoint, or `https://<name>` (`http://` for loopback and
+    /// insecure registries).
+    ///
+    /// - Parameter registry: The registry name, e.g. `docker.io` or `127.0.0.1:5000`.
+    /// - Returns: The base URL, without `/v2/`.
+    /// - Throws: ``RegistryError`` with code ``RegistryError/Code/invalidConfiguration`` when the name is not a
+    ///   usable host.
+    public func endpoint(forRegistry registry: String) throws -> URL {
+        if let url = configuration.endpoints[registry] ?? configuration.endpoints[registry.lowercased()] {
+            return url
+        }
+        let plain = HostPolicy.allowsPlainHTTP(forRegistry: registry, insecureRegistries: configuration.insecureRegistries)
+        guard let url = URL(string: "\(plain ? "http" : "https")://\(registry)"), url.host != nil else {
+            throw RegistryError(
+                code: .invalidConfiguration, method: "-", url: URL(fileURLWithPath: "/"),
+                subject: registry, message: "'\(registry)' is not a usable registry host")
+        }
+        return url
+    }
+
+    /// The URL of a repository's API root, `<endpoint>/v2/<path>/`.
+    ///
+    /// - Parameter repository: The repository.
+    /// - Returns: The URL, ending in a slash, to which `manifests/…`, `blobs/…` and `tags/list` are appended.
+    /// - Throws: ``RegistryError`` when the registry has no usable endpoint.
+    func baseURL(for repository: Repository) throws -> URL {
+        try RegistryClient.repositoryURL(endpoint: endpoint(forRegistry: repository.domain), path: repository.path)
+    }
+
+    /// The repository roots to try for a pull: every mirror of the registry, then the registry itself.
+    func pullBaseURLs(for repository: Repository) throws -> [URL] {
+        let mirrors = configuration.mirrors[repository.domain] ?? []
+        return try mirrors.map { try RegistryClient.repositoryURL(endpoint: $0, path: repository.path) }
+            + [baseURL(for: repository)]
+    }
+
+    static func repositoryURL(endpoint: URL, path: String) throws -> URL {
+        var text = endpoint.absoluteString
+        while text.hasSuffix("/") { text.removeLast() }
+        guard let url = URL(string: "\(text)/v2/\(path)/") else {
+            throw RegistryError(
+                code: .invalidConfiguration, method: "-", url: endpoint,
+                subject: path, message: "cannot build a URL for repository \(path)")
+        }
+        return url
+    }
+
+    /// The API root of a registry, `<endpoint>/v2/`.
+    func registryURL(forRegistry registry: String) throws -> URL {
+        var text = try endpoint(forRegistry: registry).absoluteString
+        while text.hasSuffix("/") { text.removeLast() }
+        guard let url = URL(string: "\(text)/v2/") else {
+            throw RegistryError(
+                code: .invalidConfiguration, method: "-", url: URL(fileURLWithPath: "/"),
+                subject: registry, message: "cannot build the API URL of \(registry)")
+        }
+        return url
+    }
+
+    /// The credential key for a request: the repository's registry name when the URL is that registry's endpoint,
+    /// otherwise the URL's own `host:port` (a mirror or a foreign host gets none of the registry's credentials).
+    func credentialKey(for url: URL, registry: String) -> String {
+        if let endpoint = try? endpoint(forRegistry: registry), endpoint.authority.lowercased() == url.authority.lowercased() {
+            return registry
+        }
+        return url.authority
+    }
+
+    // MARK: - The request pipeline
+
+    /// Sends a request to a repository with authorization, retries, redirects and one challenge round.
+    ///
+    /// - Parameters:
+    ///   - request: The request; its URL usually starts with ``baseURL(for:)``.
+    ///   - repository: The repository the request is about (its registry supplies the credentials).
+    ///   - actions: The actions the request needs on the repository (`pull` for reads, `pull`+`push` for
+    ///     writes, `delete` for deletes).
+    ///   - extraScopes: Further scopes, e.g. `pull` on the source repository of a cross-repository mount.
+    /// - Returns: The response, whatever its status; its body has not been read.
+    /// - Throws: `AuthError` when authentication fails, `TransportError` when no response could be had.
+    func send(
+        _ request: TransportRequest,
+        repository: Repository,
+        actions: [Scope.Action],
+        extraScopes: [Scope] = []
+    ) async throws -> TransportResponse {
+        let scopes = (actions.isEmpty ? [] : [Scope.repository(repository.path, actions: actions)]) + extraScopes
+        return try await send(request, registry: credentialKey(for: request.url, registry: repository.domain), scopes: scopes)
+    }
+
+    /// Sends a request with the credentials of `registry` and the given scopes.
+    func send(_ request: TransportRequest, registry: String, scopes: [Scope]) async throws -> TransportResponse {
+        var attempt = request
+        if let authorization = try await authenticator.authorization(forRegistry: registry, scopes: scopes) {
+            attempt.headers.replaceOrAdd(name: "Authorization", value: authorization)
+        }
+        var response = try await exchange(attempt)
+        if response.status == .unauthorized, response.headers.contains(name: "WWW-Authenticate") {
+            await response.body.drain()
+            let authorization = try await authenticator.authorization(
+                afterChallenge: response.headers, forRegistry: registry, scopes: scopes)
+            attempt.headers.replaceOrAdd(name: "Authorization", value: authorization)
+            response = try await exchange(attempt)
+        }
+        return response
+    }
+
+    /// One trip through the pipeline, logged and with its rate limit recorded.
+    private func exchange(_ request: TransportRequest) async throws -> TransportResponse {
+        let started = ContinuousClock.now
+        do {
+            let response = try await pipeline.send(request)
+            if let rateLimit = RegistryError.rateLimit(response.headers) { await state.record(rateLimit) }
+            logger.debug(
+                "\(request.method.rawValue) \(request.url.loggableDescription) → \(response.status.code)",
+                metadata: ["elapsed": "\(ContinuousClock.now - started)"])
+            return response
+        } catch {
+            logger.debug("\(request.method.rawValue) \(request.url.loggableDescription) failed: \(error)")
+            throw error
+        }
+    }
+
+    /// An HTTP transport that sends every request through this client's pipeline with the credentials and scopes
+    /// of one repository, for layers that speak HTTP themselves (blob transfer).
+    ///
+    /// - Parameters:
+    ///   - repository: The repository the requests are about.
+    ///   - actions: The actions they need.
+    /// - Returns: The transport.
+    func transport(for repository: Repository, actions: [Scope.Action]) -> any HTTPTransport {
+        AuthorizingTransport(client: self, repository: repository, actions: actions, extraScopes: [])
+    }
+
+    /// Like ``transport(for:actions:)``, with further scopes (a cross-repository mount's source).
+    func transport(for repository: Repository, actions: [Scope.Action], extraScopes: [Scope]) -> any HTTPTransport {
+        AuthorizingTransport(client: self, repository: repository, actions: actions, extraScopes: extraScopes)
+    }
+
+    /// Reads an error answer and turns it into a ``RegistryError``.
+    ///
+    /// - Parameters:
+    ///   - response: The response (its body is read, at most 64 KiB).
+    ///   - request: The request that produced it.
+    ///   - subject: What the request was about, for the description.
+    /// - Returns: The error.
+    func failure(_ response: TransportResponse, for request: TransportRequest, subject: String?) async -> RegistryError {
+        var bytes: [UInt8] = []
+        if request.method != .HEAD {
+            do {
+                for try await chunk in response.body {
+                    bytes += chunk.readableBytesView.prefix(65_536 - bytes.count)
+                    if bytes.count >= 65_536 { break }
+                }
+            } catch {
+                // A broken error body still leaves the status and headers to report.
+            }
+        }
+        return RegistryError.decode(
+            status: response.status, headers: response.headers, body: bytes,
+            method: request.method, url: request.url, subject: subject)
+    }
+}
+
+extension RegistryClient.Configuration {
+    /// Hosts (`host` and `host:port`) whose TLS certificates are not verified: the insecure registries and the
+    /// hosts of their endpoints.
+    var insecureHostsForTLS: Set<String> {
+        var hosts = Set<String>()
+        for name in insecureRegistries {
+            hosts.insert(name)
+            if let url = endpoints[name] { hosts.insert(url.authority) }
+        }
+        return hosts
+    }
+}
+
+/// Mutable state shared by every task using one client.
+actor RegistryClientState {
+    private(set) var lastRateLimit: RateLimit?
+
+    func record(_ rateLimit: RateLimit) { lastRateLimit = rateLimit }
+}
+
+/// An ``HTTPTransport`` that sends through a ``RegistryClient``'s pipeline with one repository's credentials.
+struct AuthorizingTransport: HTTPTransport {
+    let client: RegistryClient
+    let repository: Repository
+    let actions: [Scope.Action]
+    let extraScopes: [Scope]
+
+    func send(_ request: TransportRequest) async throws -> TransportResponse {
+        try await client.send(request, repository: repository, actions: actions, extraScopes: extraScopes)
+    }
+}
+
+extension RegistryError {
+    /// The `Retry-After` delay of a response, if it has one.
+    static func retryAfter(_ headers: HTTPHeaders) -> Duration? {
+        guard let value = headers.first(name: "Retry-After") else { return nil }
+        return RetryAfter.parse(value)
+    }
+
+    /// Docker Hub's rate-limit headers of a response, if it has them.
+    static func rateLimit(_ headers: HTTPHeaders) -> RateLimit? {
+        RateLimit(headers: headers)
+    }
+}
