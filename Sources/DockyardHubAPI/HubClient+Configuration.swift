@@ -1,0 +1,120 @@
+import Foundation
+
+extension HubClient {
+    /// How a ``HubClient`` reaches Docker Hub and how it behaves. `Configuration()` suits the real Hub.
+    public struct Configuration: Sendable {
+        /// The Hub API's base URL: `https://hub.docker.com`.
+        public static let dockerHubURL = URL(staticHub: "https://hub.docker.com")
+        /// The index that serves `/v1/search` for the real Hub: `https://index.docker.io`.
+        public static let dockerIndexURL = URL(staticHub: "https://index.docker.io")
+
+        /// The Hub API's base URL (`/v2/...`, `/api/...`). Credentials are only ever sent to this origin.
+        public var baseURL: URL
+        /// The base URL that serves `/v1/search`. `nil` means `index.docker.io` for the real Hub and ``baseURL``
+        /// for any other (an emulator serves everything on one origin).
+        public var searchURL: URL?
+        /// Items per page asked for by lists (the Hub caps it at 100).
+        public var pageSize: Int
+        /// How 429 answers are retried.
+        public var retry: Retry
+        /// The longest one request, body included, may take.
+        public var timeout: Duration
+        /// The `User-Agent` header.
+        public var userAgent: String
+        /// How long before its `exp` a session token is renewed.
+        public var renewalMargin: Duration
+        /// The credential-store key whose credentials log in when no explicit login was made (docker's own key
+        /// for Docker Hub, `https://index.docker.io/v1/`).
+        public var credentialKey: String
+        /// The largest response body accepted, in bytes.
+        public var maxResponseBytes: Int
+
+        /// Creates a configuration.
+        ///
+        /// - Parameters:
+        ///   - baseURL: The Hub API's base URL.
+        ///   - searchURL: The base URL of `/v1/search`; `nil` picks it from `baseURL`.
+        ///   - pageSize: Items per page (1–100).
+        ///   - retry: How 429 answers are retried.
+        ///   - timeout: The longest one request may take.
+        ///   - userAgent: The `User-Agent` header.
+        ///   - renewalMargin: How early a session token is renewed.
+        ///   - credentialKey: The credential-store key for implicit logins.
+        ///   - maxResponseBytes: The largest response body accepted.
+        public init(
+            baseURL: URL = Configuration.dockerHubURL,
+            searchURL: URL? = nil,
+            pageSize: Int = 100,
+            retry: Retry = .default,
+            timeout: Duration = .seconds(30),
+            userAgent: String = "dockyard/0.1 (HubAPI)",
+            renewalMargin: Duration = .seconds(60),
+            credentialKey: String = "https://index.docker.io/v1/",
+            maxResponseBytes: Int = 32 << 20
+        ) {
+            self.baseURL = baseURL
+            self.searchURL = searchURL
+            self.pageSize = pageSize
+            self.retry = retry
+            self.timeout = timeout
+            self.userAgent = userAgent
+            self.renewalMargin = renewalMargin
+            self.credentialKey = credentialKey
+            self.maxResponseBytes = maxResponseBytes
+        }
+
+        /// The base URL `/v1/search` is sent to.
+        public var effectiveSearchURL: URL {
+            if let searchURL { return searchURL }
+            return baseURL.host == "hub.docker.com" ? Configuration.dockerIndexURL : baseURL
+        }
+
+        /// Checks the values; called by ``HubClient/init(configuration:transport:credentials:)``.
+        func validate() throws(HubAPIError) {
+            guard let scheme = baseURL.scheme?.lowercased(), scheme == "https" || scheme == "http", baseURL.host != nil else {
+                throw HubAPIError(.invalidArgument, message: "the Hub base URL must be an absolute http(s) URL")
+            }
+            guard (1...100).contains(pageSize) else {
+                throw HubAPIError(.invalidArgument, message: "page size must be 1–100, got \(pageSize)")
+            }
+            guard retry.maxAttempts >= 1 else {
+                throw HubAPIError(.invalidArgument, message: "retry.maxAttempts must be at least 1")
+            }
+        }
+    }
+
+    /// How answers of `429 Too Many Requests` are retried.
+    public struct Retry: Sendable, Hashable {
+        /// Attempts in all, the first included.
+        public var maxAttempts: Int
+        /// The longest wait the client accepts; a longer `Retry-After` fails at once with ``HubAPIError/Code/rateLimited``.
+        public var maxDelay: Duration
+        /// The wait when the Hub names none.
+        public var defaultDelay: Duration
+
+        /// Creates a retry policy.
+        ///
+        /// - Parameters:
+        ///   - maxAttempts: Attempts in all.
+        ///   - maxDelay: The longest wait accepted.
+        ///   - defaultDelay: The wait when none is named.
+        public init(maxAttempts: Int, maxDelay: Duration, defaultDelay: Duration = .seconds(1)) {
+            self.maxAttempts = maxAttempts
+            self.maxDelay = maxDelay
+            self.defaultDelay = defaultDelay
+        }
+
+        /// Three attempts, waiting at most 60 seconds each.
+        public static let `default` = Retry(maxAttempts: 3, maxDelay: .seconds(60))
+        /// No retries.
+        public static let none = Retry(maxAttempts: 1, maxDelay: .zero)
+    }
+}
+
+extension URL {
+    /// A URL from a literal known to be valid.
+    init(staticHub string: StaticString) {
+        // The literals passed here are constant, valid URLs; the fallback only keeps this non-crashing.
+        self = URL(string: "\(string)") ?? URL(fileURLWithPath: "/")
+    }
+}

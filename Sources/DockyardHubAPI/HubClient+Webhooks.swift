@@ -1,0 +1,94 @@
+import Foundation
+
+extension HubClient {
+    /// A repository's webhook pipelines (repository admins only).
+    ///
+    /// - Parameter path: The repository.
+    /// - Returns: The pipelines as a list.
+    public func webhookPipelines(of path: HubRepositoryPath) -> HubList<HubWebhookPipeline> {
+        pagedList("/v2/repositories/\(path.ns)/\(path.repo)/webhook_pipeline/", auth: .required)
+    }
+
+    /// One webhook pipeline.
+    ///
+    /// - Parameters:
+    ///   - slug: The pipeline's slug.
+    ///   - path: The repository.
+    /// - Returns: The pipeline.
+    /// - Throws: ``HubAPIError``.
+    public func webhookPipeline(_ slug: String, of path: HubRepositoryPath) async throws -> HubWebhookPipeline {
+        try await json(HubWebhookPipeline.self, .GET, try url("/v2/repositories/\(path.ns)/\(path.repo)/webhook_pipeline/\(HubClient.segment(slug))/"), auth: .required)
+    }
+
+    /// Creates a webhook pipeline: hooks called in order after every push to the repository.
+    ///
+    /// - Parameters:
+    ///   - name: The pipeline's name.
+    ///   - hooks: The hooks, in call order (at least one).
+    ///   - expectFinalCallback: Whether the chain completes only after the last hook's callback.
+    ///   - path: The repository.
+    /// - Returns: The new pipeline.
+    /// - Throws: ``HubAPIError``.
+    @discardableResult
+    public func createWebhookPipeline(named name: String, hooks: [HubWebhookPipeline.Hook], expectFinalCallback: Bool = false, on path: HubRepositoryPath) async throws -> HubWebhookPipeline {
+        guard !hooks.isEmpty else { throw HubAPIError(.invalidArgument, message: "a webhook pipeline needs at least one hook") }
+        let body = try HubClient.encode(PipelineBody(name: name, expectFinalCallback: expectFinalCallback, webhooks: hooks.map(HookBody.init)))
+        return try await json(HubWebhookPipeline.self, .POST, try url("/v2/repositories/\(path.ns)/\(path.repo)/webhook_pipeline/"), body: body, auth: .required)
+    }
+
+    /// Changes a webhook pipeline; a `nil` argument leaves that field alone.
+    ///
+    /// - Parameters:
+    ///   - slug: The pipeline's slug.
+    ///   - path: The repository.
+    ///   - hooks: The new hooks.
+    ///   - expectFinalCallback: The new setting.
+    /// - Returns: The pipeline as it is now.
+    /// - Throws: ``HubAPIError``.
+    @discardableResult
+    public func updateWebhookPipeline(_ slug: String, on path: HubRepositoryPath, hooks: [HubWebhookPipeline.Hook]? = nil, expectFinalCallback: Bool? = nil) async throws -> HubWebhookPipeline {
+        struct Body: Encodable {
+            var expectFinalCallback: Bool?; var webhooks: [HookBody]?
+            enum CodingKeys: String, CodingKey { case expectFinalCallback = "expect_final_callback", webhooks }
+        }
+        let body = try HubClient.encode(Body(expectFinalCallback: expectFinalCallback, webhooks: hooks?.map(HookBody.init)))
+        return try await json(HubWebhookPipeline.self, .PATCH, try url("/v2/repositories/\(path.ns)/\(path.repo)/webhook_pipeline/\(HubClient.segment(slug))/"), body: body, auth: .required)
+    }
+
+    /// Deletes a webhook pipeline.
+    ///
+    /// - Parameters:
+    ///   - slug: The pipeline's slug.
+    ///   - path: The repository.
+    /// - Throws: ``HubAPIError``.
+    public func deleteWebhookPipeline(_ slug: String, on path: HubRepositoryPath) async throws {
+        _ = try await send(.DELETE, try url("/v2/repositories/\(path.ns)/\(path.repo)/webhook_pipeline/\(HubClient.segment(slug))/"), auth: .required)
+    }
+
+    /// Reports a webhook receiver's outcome to the delivery's `callback_url`.
+    ///
+    /// No credentials are sent: the callback URL is itself the capability. The callback's limits were checked when
+    /// it was made.
+    ///
+    /// - Parameters:
+    ///   - callback: The outcome.
+    ///   - callbackURL: ``WebhookDelivery/callbackURL`` of the delivery.
+    /// - Throws: ``HubAPIError``; ``HubAPIError/Code/notFound`` for an unknown or already used callback URL.
+    public func sendCallback(_ callback: WebhookCallback, to callbackURL: URL) async throws {
+        guard let scheme = callbackURL.scheme?.lowercased(), scheme == "http" || scheme == "https", callbackURL.host != nil else {
+            throw HubAPIError(.invalidArgument, message: "the callback URL must be an absolute http(s) URL")
+        }
+        _ = try await send(.POST, callbackURL, body: try HubClient.encode(callback), auth: .none)
+    }
+
+    private struct HookBody: Encodable {
+        var name: String; var hookURL: String
+        init(_ hook: HubWebhookPipeline.Hook) { name = hook.name; hookURL = hook.hookURL }
+        enum CodingKeys: String, CodingKey { case name, hookURL = "hook_url" }
+    }
+
+    private struct PipelineBody: Encodable {
+        var name: String; var expectFinalCallback: Bool; var webhooks: [HookBody]
+        enum CodingKeys: String, CodingKey { case name, expectFinalCallback = "expect_final_callback", webhooks }
+    }
+}
