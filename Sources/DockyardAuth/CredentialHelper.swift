@@ -1,0 +1,259 @@
+import Dispatch
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A `docker-credential-<name>` program: the docker CLI's credential helper protocol.
+///
+/// Each operation runs the program once with the operation as its only argument:
+///
+/// | operation | standard input | standard output |
+/// | --- | --- | --- |
+/// | `get` | the server URL | `{"ServerURL","Username","Secret"}` |
+/// | `store` | `{"ServerURL","Username","Secret"}` | nothing |
+/// | `erase` | the server URL | nothing |
+/// | `list` | nothing | `{"<server URL>": "<username>"}` |
+///
+/// A helper reports a missing entry with the message `credentials not found in native keychain`; ``get(serverURL:)``
+/// returns `nil` then. A `Username` of `<token>` means the `Secret` is an identity token.
+///
+/// The program runs with a timeout and its input and output are pumped concurrently, so a helper that writes a lot
+/// or reads nothing cannot deadlock the caller. Errors carry the helper's message but never a secret.
+///
+/// - Important: Running a helper sets the process's `SIGPIPE` disposition to ignored, so that a helper that exits
+///   without reading its input cannot kill the calling program.
+public struct CredentialHelper: Sendable {
+    /// The `<name>` of `docker-credential-<name>`, for example `desktop` or `pass`.
+    public let name: String
+    /// The helper program.
+    public let executableURL: URL
+    /// The environment the helper runs with.
+    public var environment: [String: String]
+    /// How long one operation may take before the helper is killed.
+    public var timeout: Duration
+
+    /// The message helpers print when they hold no credentials for a server.
+    public static let notFoundMessage = "credentials not found in native keychain"
+
+    /// Finds `docker-credential-<name>` on the environment's `PATH`.
+    ///
+    /// - Parameters:
+    ///   - name: The helper's `<name>`, as in `credsStore` or `credHelpers`.
+    ///   - environment: The environment whose `PATH` is searched and with which the helper runs.
+    ///   - timeout: How long one operation may take; 30 seconds by default.
+    /// - Throws: ``AuthError`` with code ``AuthError/Code/credentialHelperNotFound`` when no such executable is on
+    ///   `PATH`.
+    public init(
+        name: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        timeout: Duration = .seconds(30)
+    ) throws(AuthError) {
+        let program = "docker-credential-\(name)"
+        let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        let found = path.split(separator: ":").lazy
+            .map { URL(fileURLWithPath: String($0), isDirectory: true).appendingPathComponent(program) }
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+        guard !name.isEmpty, !name.contains("/"), let found else {
+            throw AuthError(
+                .credentialHelperNotFound,
+                message: "credential helper '\(program)' was not found on PATH; install it, or remove it from "
+                    + "credsStore/credHelpers in the docker config.json")
+        }
+        self.init(name: name, executableURL: found, environment: environment, timeout: timeout)
+    }
+
+    /// Uses a helper program at a known location.
+    ///
+    /// - Parameters:
+    ///   - name: The helper's `<name>`, used in messages.
+    ///   - executableURL: The program.
+    ///   - environment: The environment it runs with.
+    ///   - timeout: How long one operation may take; 30 seconds by default.
+    public init(
+        name: String,
+        executableURL: URL,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        timeout: Duration = .seconds(30)
+    ) {
+        self.name = name
+        self.executableURL = executableURL
+        self.environment = environment
+        self.timeout = timeout
+    }
+
+    /// Reads the credentials the helper holds for a server.
+    ///
+    /// - Parameter serverURL: The server as docker names it: `https://index.docker.io/v1/` for Docker Hub,
+    ///   otherwise the registry host, for example `ghcr.io`.
+    /// - Returns: The credentials (an identity token when the username is `<token>`), or `nil` when the helper
+    ///   holds none.
+    /// - Throws: ``AuthError`` with code ``AuthError/Code/credentialHelperFailed`` when the helper fails, times out
+    ///   or answers something unreadable.
+    public func get(serverURL: String) async throws(AuthError) -> Credentials? {
+        let output: Data
+        do {
+            output = try await run("get", input: Data(serverURL.utf8), secret: nil)
+        } catch let error where error.message.contains(Self.notFoundMessage) {
+            return nil
+        }
+        struct Answer: Decodable {
+            var Username: String?
+            var Secret: String?
+        }
+        guard let answer = try? JSONDecoder().decode(Answer.self, from: output) else {
+            throw failure("answered 'get' with something that is not credentials JSON")
+        }
+        let username = answer.Username ?? ""
+        let secret = answer.Secret ?? ""
+        if username.isEmpty && secret.isEmpty { return nil }
+        if username == "<token>" { return .identityToken(secret) }
+        return .basic(username: username, password: secret)
+    }
+
+    /// Stores credentials for a server in the helper.
+    ///
+    /// - Parameters:
+    ///   - credentials: A username and password, or an identity token (stored with the username `<token>`).
+    ///   - serverURL: The server as docker names it.
+    /// - Throws: ``AuthError`` with code ``AuthError/Code/credentialHelperFailed`` when the helper fails, or for a
+    ///   registry token, which the helper protocol cannot hold.
+    public func store(_ credentials: Credentials, serverURL: String) async throws(AuthError) {
+        let username: String
+        let secret: String
+        switch credentials {
+        case .basic(let user, let password): (username, secret) = (user, password)
+        case .identityToken(let token): (username, secret) = ("<token>", token)
+        case .registryToken:
+            throw failure("cannot store a registry token; the credential helper protocol has no field for it")
+        }
+        let payload: [String: String] = ["ServerURL": serverURL, "Username": username, "Secret": secret]
+        let input: Data
+        do {
+            input = try JSONEncoder().encode(payload)
+        } catch {
+            throw failure("could not encode the credentials")
+        }
+        _ = try await run("store", input: input, secret: secret)
+    }
+
+    /// Erases the credentials the helper holds for a server. Erasing credentials that do not exist succeeds.
+    ///
+    /// - Parameter serverURL: The server as docker names it.
+    /// - Throws: ``AuthError`` with code ``AuthError/Code/credentialHelperFailed`` when the helper fails.
+    public func erase(serverURL: String) async throws(AuthError) {
+        do {
+            _ = try await run("erase", input: Data(serverURL.utf8), secret: nil)
+        } catch let error where error.message.contains(Self.notFoundMessage) {
+            return
+        }
+    }
+
+    /// Lists the servers the helper holds credentials for.
+    ///
+    /// - Returns: Usernames keyed by server URL.
+    /// - Throws: ``AuthError`` with code ``AuthError/Code/credentialHelperFailed`` when the helper fails or answers
+    ///   something unreadable.
+    public func list() async throws(AuthError) -> [String: String] {
+        let output = try await run("list", input: Data(), secret: nil)
+        guard let servers = try? JSONDecoder().decode([String: String].self, from: output) else {
+            throw failure("answered 'list' with something that is not a JSON object")
+        }
+        return servers
+    }
+
+    private func failure(_ what: String) -> AuthError {
+        AuthError(.credentialHelperFailed, message: "credential helper 'docker-credential-\(name)' \(what)")
+    }
+
+    /// Runs one operation and returns its standard output; a non-zero exit throws with the helper's message.
+    private func run(_ operation: String, input: Data, secret: String?) async throws(AuthError) -> Data {
+        Self.ignoreSIGPIPE
+        let process = Process()
+        process.executableURL = executableURL
+        process.arguments = [operation]
+        process.environment = environment
+        let stdinPipe = Pipe()
+        let stdoutPipe = Pipe()
+        let stderrPipe = Pipe()
+        process.standardInput = stdinPipe
+        process.standardOutput = stdoutPipe
+        process.standardError = stderrPipe
+
+        let outcome = HelperRun()
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
+        do {
+            try process.run()
+        } catch {
+            throw failure("could not be started (\(executableURL.path)): \(error.localizedDescription)")
+        }
+
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) {
+            outcome.setStdout(stdoutPipe.fileHandleForReading.readDataToEndOfFile())
+        }
+        DispatchQueue.global().async(group: group) {
+            outcome.setStderr(stderrPipe.fileHandleForReading.readDataToEndOfFile())
+        }
+        DispatchQueue.global().async {
+            let handle = stdinPipe.fileHandleForWriting
+            try? handle.write(contentsOf: input)
+            try? handle.close()
+        }
+
+        let pid = process.processIdentifier
+        let timeoutTask = Task {
+            try await Task.sleep(for: timeout)
+            outcome.markTimedOut()
+            kill(pid, SIGTERM)
+            try await Task.sleep(for: .seconds(2))
+            kill(pid, SIGKILL)
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                exited.wait()
+                // A helper's own children may keep the pipes open; don't wait for them forever.
+                _ = group.wait(timeout: .now() + .seconds(5))
+                continuation.resume()
+            }
+        }
+        timeoutTask.cancel()
+
+        let result = outcome.snapshot()
+        if result.timedOut {
+            throw failure("did not finish '\(operation)' within \(timeout); it was stopped")
+        }
+        guard process.terminationStatus == 0 else {
+            var message = String(decoding: result.stdout + result.stderr, as: UTF8.self)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            if let secret, !secret.isEmpty { message = message.replacingOccurrences(of: secret, with: "<redacted>") }
+            if message.count > 300 { message = String(message.prefix(300)) + "…" }
+            if message.isEmpty { message = "no message" }
+            throw failure("failed '\(operation)' (exit status \(process.terminationStatus)): \(message)")
+        }
+        return result.stdout
+    }
+
+    private static let ignoreSIGPIPE: Void = {
+        _ = signal(SIGPIPE, SIG_IGN)
+    }()
+}
+
+/// The output of one helper run, filled in from several threads.
+private final class HelperRun: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stdout = Data()
+    private var stderr = Data()
+    private var timedOut = false
+
+    func setStdout(_ data: Data) { lock.withLock { stdout = data } }
+    func setStderr(_ data: Data) { lock.withLock { stderr = data } }
+    func markTimedOut() { lock.withLock { timedOut = true } }
+    func snapshot() -> (stdout: Data, stderr: Data, timedOut: Bool) { lock.withLock { (stdout, stderr, timedOut) } }
+}
