@@ -26,6 +26,17 @@ public struct HubSearchResult: Sendable, Hashable, Codable {
         case name, description, starCount = "star_count", isOfficial = "is_official", isAutomated = "is_automated"
     }
 
+    /// The description as `docker search` prints it: newlines become spaces and, unless `truncate` is `false`, a
+    /// description longer than 45 characters is cut to 44 followed by "…".
+    ///
+    /// - Parameter truncate: Whether to shorten (`docker search --no-trunc` does not).
+    /// - Returns: The text for the DESCRIPTION column.
+    public func displayDescription(truncate: Bool = true) -> String {
+        let flat = description.replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " ")
+        guard truncate, flat.count > 45 else { return flat }
+        return String(flat.prefix(44)) + "…"
+    }
+
     /// Decodes leniently (missing counts and flags are zero and false, as the daemon reads them).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)

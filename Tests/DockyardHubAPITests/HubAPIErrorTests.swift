@@ -1,0 +1,53 @@
+@testable import DockyardHubAPI
+import Foundation
+import NIOHTTP1
+import Testing
+
+@Suite("HubAPIError body shapes")
+struct HubAPIErrorTests {
+    @Test("each body shape keeps status, message and field errors", arguments: [
+        (401, #"{"detail":"Incorrect authentication credentials"}"#, "Incorrect authentication credentials", [String: [String]](), HubAPIError.Code.unauthorized),
+        (404, #"{"message":"object not found","errinfo":{}}"#, "object not found", [:], .notFound),
+        (400, #"{"message":"body is invalid","errinfo":{"secret":"must be at least 9 characters"}}"#, "body is invalid", ["secret": ["must be at least 9 characters"]], .invalidRequest),
+        (400, #"{"fields":{"ordering":["Invalid ordering value. Must be one of: name"]},"text":"Invalid ordering value"}"#, "Invalid ordering value", ["ordering": ["Invalid ordering value. Must be one of: name"]], .invalidRequest),
+        (409, #"{"code":"conflict","message":"already exists","details":{"name":"taken"}}"#, "already exists", ["name": ["taken"]], .conflict),
+        (401, #"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":null}]}"#, "authentication required", [:], .unauthorized),
+        (400, #"{"description":["Ensure this field has no more than 255 characters."]}"#, "invalid fields", ["description": ["Ensure this field has no more than 255 characters."]], .invalidRequest),
+        (400, #"{"__all__":["Repository with this Name and Namespace already exists."]}"#, "Repository with this Name and Namespace already exists.", [:], .invalidRequest),
+        (429, #"{"detail":"Rate limit exceeded","error":false}"#, "Rate limit exceeded", [:], .rateLimited),
+        (404, "<html><head><title>404 : Docker</title></head><body>x</body></html>", "404 : Docker", [:], .notFound),
+        (500, "", "internal server error", [:], .serverError),
+    ])
+    func shapes(status: Int, body: String, message: String, fields: [String: [String]], code: HubAPIError.Code) {
+        let error = HubAPIError.decode(status: status, body: Array(body.utf8), method: "GET",
+                                       url: URL(string: "https://hub.docker.com/v2/x?token=secret"))
+        #expect(error.status == status)
+        #expect(error.message == message)
+        #expect(error.fieldErrors == fields)
+        #expect(error.code == code)
+        #expect(error.url == "https://hub.docker.com/v2/x")
+        #expect(!error.description.contains("secret"))
+    }
+
+    @Test("a 401 carrying login_2fa_token means two-factor is required")
+    func twoFactor() {
+        let body = #"{"detail":"Require secondary authentication on MFA enabled account","login_2fa_token":"eyJ.x.y"}"#
+        let error = HubAPIError.decode(status: 401, body: Array(body.utf8))
+        #expect(error.code == .twoFactorRequired)
+        #expect(!error.description.contains("eyJ.x.y"))
+    }
+
+    @Test("rate-limit headers and Retry-After / X-Retry-After")
+    func rateLimitHeaders() {
+        var headers = HTTPHeaders([("X-RateLimit-Limit", "10"), ("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "1700000000")])
+        let state = HubRateLimit(headers: headers)
+        #expect(state == HubRateLimit(limit: 10, remaining: 0, reset: Date(timeIntervalSince1970: 1700000000)))
+        #expect(HubRateLimit(headers: HTTPHeaders()) == nil)
+        headers.add(name: "Retry-After", value: "7")
+        #expect(HubRateLimit.retryAfter(in: headers) == .seconds(7))
+        let now = Date(timeIntervalSince1970: 1000)
+        #expect(HubRateLimit.retryAfter(in: HTTPHeaders([("X-Retry-After", "1012")]), now: now) == .seconds(12))
+        #expect(HubRateLimit.retryAfter(in: HTTPHeaders([("X-Retry-After", "900")]), now: now) == .zero)
+        #expect(HubRateLimit.retryAfter(in: HTTPHeaders()) == nil)
+    }
+}

@@ -1,0 +1,130 @@
+@testable import DockyardHubAPI
+import DockyardTransport
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// Answers requests from a table, recording what was asked (paging logic only; the real server is hubsim).
+final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [TransportRequest] = []
+    let answer: @Sendable (TransportRequest) -> (Int, HTTPHeaders, String)
+
+    init(answer: @escaping @Sendable (TransportRequest) -> (Int, HTTPHeaders, String)) { self.answer = answer }
+
+    var requests: [TransportRequest] { lock.withLock { seen } }
+
+    func send(_ request: TransportRequest) async throws -> TransportResponse {
+        lock.withLock { seen.append(request) }
+        let (status, headers, body) = answer(request)
+        return TransportResponse(status: HTTPResponseStatus(statusCode: status), headers: headers,
+                                 body: ByteBufferSequence(single: ByteBuffer(string: body)), url: request.url)
+    }
+}
+
+@Suite("HubList paging")
+struct HubListTests {
+    static func page(_ request: TransportRequest) -> Int {
+        HubClient.pageNumber(in: request.url) ?? 1
+    }
+
+    @Test("follows next links on the Hub's origin to the end")
+    func followsNext() async throws {
+        let transport = ScriptedTransport { request in
+            let page = HubListTests.page(request)
+            let next = page < 3 ? "\"https://hub.docker.com/v2/orgs/acme/groups?page=\(page + 1)&page_size=2\"" : "null"
+            return (200, [:], #"{"count":5,"next":\#(next),"results":[{"id":\#(page * 10),"name":"a"},{"id":\#(page * 10 + 1),"name":"b"}]}"#)
+        }
+        let client = try HubClient(transport: transport)
+        var pages = 0
+        for try await page in client.teams(of: "acme", pageSize: 2).pages {
+            pages += 1
+            #expect(page.totalCount == 5)
+        }
+        #expect(pages == 3)
+        let ids = try await client.teams(of: "acme", pageSize: 2).collect().map(\.id)
+        #expect(ids == [10, 11, 20, 21, 30, 31])
+    }
+
+    @Test("a next link to another origin is not followed; the page number is asked of the Hub")
+    func foreignNext() async throws {
+        let transport = ScriptedTransport { request in
+            let page = HubListTests.page(request)
+            let next = page < 2 ? "\"https://evil.example/v2/x?page=2\"" : "null"
+            return (200, [:], #"{"count":2,"next":\#(next),"results":[{"id":\#(page),"name":"t"}]}"#)
+        }
+        let client = try HubClient(transport: transport)
+        #expect(try await client.teams(of: "acme").collect().map(\.id) == [1, 2])
+        #expect(transport.requests.allSatisfy { $0.url.host == "hub.docker.com" })
+    }
+
+    @Test("from/size paging stops at total")
+    func offsets() async throws {
+        let transport = ScriptedTransport { request in
+            let from = URLComponents(url: request.url, resolvingAgainstBaseURL: false)?.queryItems?.first { $0.name == "from" }?.value.flatMap(Int.init) ?? 0
+            let items = (from..<min(from + 2, 5)).map { #"{"id":"ns/r\#($0)","name":"r\#($0)"}"# }.joined(separator: ",")
+            return (200, [:], #"{"total":5,"results":[\#(items)]}"#)
+        }
+        let client = try HubClient(transport: transport)
+        #expect(try await client.catalogSearch("r", pageSize: 2).collect().count == 5)
+        #expect(transport.requests.count == 3)
+    }
+
+    @Test("{data: []} lists are one page")
+    func dataList() async throws {
+        let transport = ScriptedTransport { _ in (200, [:], #"{"data":[{"id":"1","invitee":"a@b.c"},{"id":"2","invitee":"d"}]}"#) }
+        let client = try HubClient(transport: transport)
+        #expect(try await client.invites(of: "acme").collect().map(\.id) == ["1", "2"])
+    }
+
+    @Test("v1 search pages with page and n until num_pages")
+    func v1Paging() async throws {
+        let transport = ScriptedTransport { request in
+            let page = HubListTests.page(request)
+            return (200, [:], #"{"num_pages":3,"num_results":3,"page":\#(page),"results":[{"name":"r\#(page)"}]}"#)
+        }
+        let client = try HubClient(transport: transport)
+        #expect(try await client.searchAll("r", pageSize: 1).collect().map(\.name) == ["r1", "r2", "r3"])
+        #expect(transport.requests.allSatisfy { $0.url.host == "index.docker.io" })
+    }
+
+    @Test("429 is retried after Retry-After, bounded")
+    func retries() async throws {
+        let transport = ScriptedTransport { _ in (429, [("Retry-After", "0")], #"{"detail":"Rate limit exceeded","error":false}"#) }
+        let configuration = HubClient.Configuration(retry: .init(maxAttempts: 3, maxDelay: .seconds(1)))
+        let client = try HubClient(configuration: configuration, transport: transport)
+        await #expect(throws: HubAPIError.self) { try await client.user("alice") }
+        #expect(transport.requests.count == 3)
+    }
+
+    @Test("a Retry-After longer than allowed fails at once")
+    func longRetryAfter() async throws {
+        let transport = ScriptedTransport { _ in (429, [("Retry-After", "3600")], #"{"detail":"Rate limit exceeded","error":false}"#) }
+        let client = try HubClient(transport: transport)
+        let error = await #expect(throws: HubAPIError.self) { try await client.user("alice") }
+        #expect(error?.retryAfter == .seconds(3600))
+        #expect(transport.requests.count == 1)
+    }
+
+    @Test("credentials never go to another origin")
+    func noCredentialsElsewhere() async throws {
+        let transport = ScriptedTransport { request in
+            if request.url.path == "/v2/auth/token" { return (200, [:], #"{"access_token":"abc.def.ghi"}"#) }
+            return (200, [:], "{}")
+        }
+        let client = try HubClient(transport: transport)
+        try await client.login(.personalAccessToken(username: "alice", token: "dckr_pat_x"))
+        try await client.sendCallback(try WebhookCallback(state: .success), to: try #require(URL(string: "https://registry.hub.docker.com/u/a/b/hook/1/")))
+        try await client.triggerBuild(url: try #require(URL(string: "https://hub.docker.com/api/build/v1/source/1/trigger/2/call/")))
+        _ = try? await client.currentUser()
+        let withAuth = transport.requests.filter { $0.headers.contains(name: "Authorization") }
+        #expect(withAuth.map(\.url.path) == ["/v2/user/"])
+    }
+
+    @Test("configuration is validated", arguments: [0, 101])
+    func badPageSize(size: Int) {
+        let transport = ScriptedTransport { _ in (200, [:], "{}") }
+        #expect(throws: HubAPIError.self) { _ = try HubClient(configuration: .init(pageSize: size), transport: transport) }
+    }
+}
