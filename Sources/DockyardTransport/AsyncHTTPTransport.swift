@@ -29,6 +29,9 @@ public final class AsyncHTTPTransport: HTTPTransport {
     private let client: HTTPClient
     private let unverifiedTLS: TLSConfiguration?
     private let logger: Logger
+    /// The logger handed to AsyncHTTPClient, never below `debug`: its `trace` messages print whole response
+    /// heads, cookies included.
+    private let clientLogger: Logger
 
     /// Creates a transport with its own connection pool.
     ///
@@ -38,6 +41,9 @@ public final class AsyncHTTPTransport: HTTPTransport {
     public init(configuration: Configuration = Configuration()) throws {
         self.configuration = configuration
         self.logger = configuration.logger
+        var clientLogger = configuration.logger
+        if clientLogger.logLevel < .debug { clientLogger.logLevel = .debug }
+        self.clientLogger = clientLogger
 
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.additionalTrustRoots = try configuration.tls.additionalTrustRoots.map { file in
@@ -71,7 +77,7 @@ public final class AsyncHTTPTransport: HTTPTransport {
         self.client = HTTPClient(
             eventLoopGroup: HTTPClient.defaultEventLoopGroup,
             configuration: client,
-            backgroundActivityLogger: configuration.logger
+            backgroundActivityLogger: clientLogger
         )
     }
 
@@ -113,7 +119,7 @@ public final class AsyncHTTPTransport: HTTPTransport {
 
         let response: HTTPClientResponse
         do {
-            response = try await client.execute(outgoing, deadline: deadline, logger: logger)
+            response = try await client.execute(outgoing, deadline: deadline, logger: clientLogger)
         } catch {
             let mapped = TransportError.mapping(error, url: url, during: .sending)
             logger.debug(
