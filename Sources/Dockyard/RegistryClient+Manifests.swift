@@ -106,7 +106,7 @@ extension RegistryClient {
         }
         let document = try await manifest(for: reference, accepting: accepting)
         return Descriptor(
-            mediaType: document.mediaType ?? mediaType ?? MediaType.ociManifest,
+            mediaType: document.mediaType,
             digest: document.digest,
             size: Int64(document.bytes.count))
     }
@@ -167,14 +167,8 @@ extension RegistryClient {
                 subject: reference.description,
                 message: "the document's digest is \(document.digest), not the \(digest) it is being pushed as")
         }
-        guard let mediaType = document.mediaType else {
-            throw RegistryError(
-                code: .manifestInvalid, method: "PUT", url: try baseURL(for: reference.repository),
-                subject: reference.description,
-                message: "the document has no media type; set `mediaType` in it or pass one when reading it")
-        }
         var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: mediaType.rawValue)
+        headers.add(name: "Content-Type", value: document.mediaType.rawValue)
         let request = TransportRequest(
             method: .PUT,
             url: try baseURL(for: reference.repository).appendingPathComponent("manifests")

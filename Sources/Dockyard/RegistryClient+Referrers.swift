@@ -26,11 +26,11 @@ extension RegistryClient {
     public func referrers(
         of digest: ContentDigest,
         in repository: Repository,
-        artifactType: String? = nil
+        artifactType: MediaType? = nil
     ) async throws -> [Descriptor] {
         var url = try baseURL(for: repository).appendingPathComponent("referrers").appendingPathComponent(digest.description)
         if let artifactType, var components = URLComponents(url: url, resolvingAgainstBaseURL: false) {
-            components.queryItems = [URLQueryItem(name: "artifactType", value: artifactType)]
+            components.queryItems = [URLQueryItem(name: "artifactType", value: artifactType.rawValue)]
             url = components.url ?? url
         }
         let request = TransportRequest(method: .GET, url: url, headers: RegistryClient.acceptHeaders([.ociIndex]))

@@ -191,16 +191,28 @@ public final class RegistryClient: Sendable {
     /// Sends a request with the credentials of `registry` and the given scopes.
     func send(_ request: TransportRequest, registry: String, scopes: [Scope]) async throws -> TransportResponse {
         var attempt = request
-        if let authorization = try await authenticator.authorization(forRegistry: registry, scopes: scopes) {
-            attempt.headers.replaceOrAdd(name: "Authorization", value: authorization)
-        }
+        let cached = try await authenticator.authorization(forRegistry: registry, scopes: scopes)
+        if let cached { attempt.headers.replaceOrAdd(name: "Authorization", value: cached) }
         var response = try await exchange(attempt)
-        if response.status == .unauthorized, response.headers.contains(name: "WWW-Authenticate") {
+        guard response.status == .unauthorized, response.headers.contains(name: "WWW-Authenticate") else {
+            return response
+        }
+        await response.body.drain()
+        let authorization = try await authenticator.authorization(
+            afterChallenge: response.headers, forRegistry: registry, scopes: scopes, rejecting: cached)
+        attempt.headers.replaceOrAdd(name: "Authorization", value: authorization)
+        response = try await exchange(attempt)
+        if response.status == .unauthorized,
+           AuthChallenge.parse(headers: response.headers).first?.scheme == .basic
+        {
+            // Basic credentials sent and refused: ask the authenticator, which reports them as invalid.
             await response.body.drain()
-            let authorization = try await authenticator.authorization(
-                afterChallenge: response.headers, forRegistry: registry, scopes: scopes)
-            attempt.headers.replaceOrAdd(name: "Authorization", value: authorization)
-            response = try await exchange(attempt)
+            _ = try await authenticator.authorization(
+                afterChallenge: response.headers, forRegistry: registry, scopes: scopes, rejecting: authorization)
+            throw AuthError(
+                .invalidCredentials,
+                message: "\(registry) rejected the stored user name or password. Log in again with `dockyard login \(registry)`",
+                registry: registry, status: 401)
         }
         return response
     }
