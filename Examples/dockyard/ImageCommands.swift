@@ -1,0 +1,191 @@
+import ArgumentParser
+import Dockyard
+import Foundation
+
+/// Options shared by the commands that move images and blobs.
+struct TransferOptions: ParsableArguments {
+    @Option(name: .long, help: "How many blobs move at once.")
+    var concurrency = 4
+
+    @Option(name: .customLong("chunk-size"), help: ArgumentHelp("Upload in PATCH chunks of this many bytes instead of one PUT.", valueName: "BYTES"))
+    var chunkSize: Int?
+
+    func validate() throws {
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        if let chunkSize, chunkSize < 1 { throw ValidationError("--chunk-size must be at least 1") }
+    }
+
+    /// The blob client configuration these options describe.
+    var blobConfiguration: BlobClient.Configuration {
+        var configuration = BlobClient.Configuration()
+        if let chunkSize { configuration.uploadStrategy = .chunked(size: chunkSize) }
+        return configuration
+    }
+}
+
+extension DockyardCommand {
+    /// `dockyard pull REF --layout DIR`: pulls an image into an OCI image layout.
+    struct Pull: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Pull an image into an OCI image layout directory (verified, resumable, only missing blobs).")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var transfer: TransferOptions
+
+        @Argument(help: "The image reference, e.g. alpine:3.20 or 127.0.0.1:5000/alice/app@sha256:….")
+        var reference: String
+
+        @Option(name: .long, help: "The OCI layout directory (created when missing).")
+        var layout: String
+
+        @Option(name: .long, help: ArgumentHelp("The platform to pull from a multi-platform image (default: this host's).", valueName: "OS/ARCH[/VARIANT]"))
+        var platform: String?
+
+        @Flag(name: .customLong("all-platforms"), help: "Pull every platform of a multi-platform image, and its index.")
+        var allPlatforms = false
+
+        func validate() throws {
+            if platform != nil && allPlatforms { throw ValidationError("--platform and --all-platforms exclude each other") }
+        }
+
+        func run() async throws {
+            let reference = try ClientFactory.reference(reference)
+            let selection = try PlatformOption.selection(platform: platform, all: allPlatforms)
+            let layout = try OCILayout(at: URL(fileURLWithPath: layout, isDirectory: true))
+            let reporter = ProgressReporter(global, verb: "pulled")
+            let result: PullResult? = try await ClientFactory.withClient(global) { client in
+                var result: PullResult?
+                for try await event in client.pullEvents(reference, into: layout, platforms: selection, concurrency: transfer.concurrency) {
+                    reporter.handle(event)
+                    if case .finished(let finished) = event { result = finished }
+                }
+                return result
+            }
+            guard let result else { return }
+            if global.json {
+                Output.jsonObject([
+                    "event": .string("finished"), "reference": .string(result.reference.description),
+                    "digest": .string(result.descriptor.digest.description),
+                    "mediaType": .string(result.descriptor.mediaType.rawValue),
+                    "refName": .optional(result.refName), "layout": .string(layout.directory.path),
+                    "totals": ProgressReporter.json(result.totals),
+                ])
+            } else if !global.quiet {
+                Output.line("Pulled \(result.reference) \(result.descriptor.digest) into \(layout.directory.path) "
+                    + "(\(result.totals.transferred) blobs, \(ProgressReporter.bytes(result.totals.bytes)) fetched, \(result.totals.skipped) present)")
+            }
+        }
+    }
+
+    /// `dockyard push DIR REF`: pushes an image from an OCI image layout.
+    struct Push: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Push an image from an OCI image layout directory (blobs, then manifests, then the index).")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var transfer: TransferOptions
+
+        @Argument(help: "The OCI layout directory.")
+        var layout: String
+
+        @Argument(help: "Where to push, e.g. 127.0.0.1:5000/alice/app:v1.")
+        var reference: String
+
+        @Option(name: .customLong("layout-ref"), help: "The layout entry's name (org.opencontainers.image.ref.name); needed when it holds several images.")
+        var layoutRef: String?
+
+        func run() async throws {
+            let reference = try ClientFactory.reference(reference)
+            let layout = try OCILayout(at: URL(fileURLWithPath: layout, isDirectory: true), create: false)
+            let reporter = ProgressReporter(global, verb: "pushed")
+            let result: PushResult? = try await ClientFactory.withClient(global) { client in
+                var result: PushResult?
+                let events = client.pushEvents(
+                    from: layout, refName: layoutRef, to: reference, concurrency: transfer.concurrency,
+                    blobConfiguration: transfer.blobConfiguration)
+                for try await event in events {
+                    reporter.handle(event)
+                    if case .finished(let finished) = event { result = finished }
+                }
+                return result
+            }
+            guard let result else { return }
+            if global.json {
+                Output.jsonObject([
+                    "event": .string("finished"), "reference": .string(result.reference.description),
+                    "digest": .string(result.digest.description), "totals": ProgressReporter.json(result.totals),
+                ])
+            } else if !global.quiet {
+                Output.line("Pushed \(result.reference) \(result.digest) "
+                    + "(\(result.totals.transferred) blobs, \(ProgressReporter.bytes(result.totals.bytes)) sent, \(result.totals.skipped) present)")
+            }
+        }
+    }
+
+    /// `dockyard copy SRC DST`: copies an image between repositories or registries without touching disk.
+    struct Copy: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy an image between repositories or registries, streaming (mounting within one registry).")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var transfer: TransferOptions
+
+        @Argument(help: "The source image.")
+        var source: String
+
+        @Argument(help: "The destination image.")
+        var destination: String
+
+        @Option(name: .long, help: ArgumentHelp("The platform to copy from a multi-platform image (default: this host's).", valueName: "OS/ARCH[/VARIANT]"))
+        var platform: String?
+
+        @Flag(name: .customLong("all-platforms"), help: "Copy every platform and the index itself (same digest).")
+        var allPlatforms = false
+
+        func validate() throws {
+            if platform != nil && allPlatforms { throw ValidationError("--platform and --all-platforms exclude each other") }
+        }
+
+        func run() async throws {
+            let source = try ClientFactory.reference(source)
+            let destination = try ClientFactory.reference(destination)
+            let selection = try PlatformOption.selection(platform: platform, all: allPlatforms)
+            let reporter = ProgressReporter(global, verb: "copied")
+            let result: CopyResult? = try await ClientFactory.withClient(global) { client in
+                var result: CopyResult?
+                let events = client.copyEvents(
+                    from: source, to: destination, platforms: selection, concurrency: transfer.concurrency,
+                    blobConfiguration: transfer.blobConfiguration)
+                for try await event in events {
+                    reporter.handle(event)
+                    if case .finished(let finished) = event { result = finished }
+                }
+                return result
+            }
+            guard let result else { return }
+            if global.json {
+                Output.jsonObject([
+                    "event": .string("finished"), "source": .string(result.source.description),
+                    "destination": .string(result.destination.description),
+                    "digest": .string(result.digest.description), "totals": ProgressReporter.json(result.totals),
+                ])
+            } else if !global.quiet {
+                Output.line("Copied \(result.source) to \(result.destination) \(result.digest) "
+                    + "(\(result.totals.transferred) blobs sent, \(result.totals.mounted) mounted, \(result.totals.skipped) present)")
+            }
+        }
+    }
+}
+
+/// Parsing of `--platform` / `--all-platforms`.
+enum PlatformOption {
+    static func selection(platform: String?, all: Bool) throws -> PlatformSelection {
+        if all { return .all }
+        guard let platform else { return .current }
+        do {
+            return .specific(try Platform(parsing: platform))
+        } catch {
+            throw ValidationError("--platform \(platform): expected OS/ARCH[/VARIANT], e.g. linux/arm64/v8 (\(error))")
+        }
+    }
+}
