@@ -1,0 +1,131 @@
+import DockyardAuth
+import Foundation
+import Testing
+
+/// Counts fetches and hands out numbered tokens; the unit-test stand-in for a token service.
+actor CountingFetcher {
+    private(set) var fetches = 0
+    let lifetime: Duration
+    let delay: Duration
+    let failures: Int
+
+    init(lifetime: Duration = .seconds(60), delay: Duration = .zero, failures: Int = 0) {
+        self.lifetime = lifetime
+        self.delay = delay
+        self.failures = failures
+    }
+
+    func fetch(now: ContinuousClock.Instant) async throws -> Token {
+        fetches += 1
+        let number = fetches
+        if delay > .zero { try await Task.sleep(for: delay) }
+        if number <= failures { throw AuthError(.tokenServiceFailed, message: "fetch \(number) failed") }
+        return Token(value: "token-\(number)", lifetime: lifetime, expiresAt: now + lifetime)
+    }
+}
+
+/// A clock the test moves by hand.
+final class ManualClock: Sendable {
+    private let base = ContinuousClock.now
+    private let offset = Mutex(Duration.zero)
+
+    var now: ContinuousClock.Instant { base + offset.withLock { $0 } }
+    func advance(by duration: Duration) { offset.withLock { $0 += duration } }
+}
+
+import Synchronization
+
+@Suite("TokenCache")
+struct TokenCacheTests {
+    let key = TokenCache.Key(
+        realm: URL(string: "https://auth.example/token")!, service: "registry.example",
+        scopes: [.repository("a/b", actions: [.pull])])
+
+    @Test func keyIgnoresScopeOrderAndRepetition() {
+        let realm = URL(string: "https://auth.example/token")!
+        let one = TokenCache.Key(
+            realm: realm, service: "s", scopes: [.repository("b", actions: [.push]), .repository("a", actions: [.pull]), .repository("b", actions: [.pull])])
+        let two = TokenCache.Key(realm: realm, service: "s", scopes: [.repository("a", actions: [.pull]), .repository("b", actions: [.pull, .push])])
+        #expect(one == two)
+        #expect(one.scopes == ["repository:a:pull", "repository:b:pull,push"])
+        #expect(one != TokenCache.Key(realm: realm, service: "s", scopes: [.repository("a", actions: [.pull])], account: "alice"))
+    }
+
+    @Test func reusesAFreshTokenAndRenewsBeforeExpiry() async throws {
+        let clock = ManualClock()
+        let cache = TokenCache(now: { clock.now })
+        let fetcher = CountingFetcher(lifetime: .seconds(100))
+        let fetch: @Sendable () async throws -> Token = { try await fetcher.fetch(now: clock.now) }
+
+        #expect(try await cache.token(for: key, fetch: fetch).value == "token-1")
+        clock.advance(by: .seconds(80))
+        #expect(try await cache.token(for: key, fetch: fetch).value == "token-1")
+        // 100 s lifetime → 10 s margin: at 91 s the token is due for renewal although not yet expired.
+        clock.advance(by: .seconds(11))
+        #expect(try await cache.token(for: key, fetch: fetch).value == "token-2")
+        #expect(await fetcher.fetches == 2)
+    }
+
+    @Test func marginIsATenthOfLifetimeCappedAtTenSeconds() {
+        let now = ContinuousClock.now
+        let short = Token(value: "s", lifetime: .seconds(2), expiresAt: now + .seconds(2))
+        #expect(short.renewalMargin == .milliseconds(200))
+        #expect(short.isFresh(at: now + .milliseconds(1700)))
+        #expect(!short.isFresh(at: now + .milliseconds(1850)))
+        let long = Token(value: "l", lifetime: .seconds(3600), expiresAt: now + .seconds(3600))
+        #expect(long.renewalMargin == .seconds(10))
+        #expect(!"\(long)".contains("l,") && "\(long)".hasPrefix("Token(expires in"))
+    }
+
+    @Test func concurrentRequestsShareOneFetch() async throws {
+        let cache = TokenCache()
+        let fetcher = CountingFetcher(delay: .milliseconds(200))
+        let key = self.key
+        let values = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<50 {
+                group.addTask { try await cache.token(for: key) { try await fetcher.fetch(now: .now) }.value }
+            }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(values.count == 50)
+        #expect(Set(values) == ["token-1"])
+        #expect(await fetcher.fetches == 1)
+    }
+
+    @Test func differentKeysFetchSeparately() async throws {
+        let cache = TokenCache()
+        let fetcher = CountingFetcher()
+        let other = TokenCache.Key(realm: URL(string: "https://auth.example/token")!, service: "registry.example", scopes: [.repository("a/b", actions: [.pull, .push])])
+        _ = try await cache.token(for: key) { try await fetcher.fetch(now: .now) }
+        _ = try await cache.token(for: other) { try await fetcher.fetch(now: .now) }
+        #expect(await fetcher.fetches == 2)
+        #expect(await cache.count == 2)
+    }
+
+    @Test func failedFetchReachesEveryWaiterAndIsNotCached() async throws {
+        let cache = TokenCache()
+        let fetcher = CountingFetcher(delay: .milliseconds(100), failures: 1)
+        let key = self.key
+        let outcomes = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<10 {
+                group.addTask { (try? await cache.token(for: key) { try await fetcher.fetch(now: .now) }) == nil }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(outcomes == Array(repeating: true, count: 10))
+        #expect(await fetcher.fetches == 1)
+        #expect(try await cache.token(for: key) { try await fetcher.fetch(now: .now) }.value == "token-2")
+    }
+
+    @Test func invalidateOnlyDropsTheNamedToken() async throws {
+        let cache = TokenCache()
+        let fetcher = CountingFetcher()
+        _ = try await cache.token(for: key) { try await fetcher.fetch(now: .now) }
+        #expect(await cache.invalidate(key, ifValue: "some-other-token") == false)
+        #expect(await cache.cachedToken(for: key)?.value == "token-1")
+        #expect(await cache.invalidate(key, ifValue: "token-1"))
+        #expect(try await cache.token(for: key) { try await fetcher.fetch(now: .now) }.value == "token-2")
+        await cache.removeAll()
+        #expect(await cache.count == 0)
+    }
+}
