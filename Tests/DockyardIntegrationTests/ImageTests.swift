@@ -1,0 +1,246 @@
+import Dockyard
+import DockyardTestSupport
+import Foundation
+import Testing
+
+@Suite("Image pull, push and copy against real registries", .tags(.integration), .requiresLocalHub)
+struct ImageTests {
+    @Test("A single-platform image round-trips: push from a layout, pull into another, same blobs and digest")
+    func singlePlatformRoundTrip() async throws {
+        let hub = try LocalHub.required()
+        let (source, sourceLayout) = try ImageFixtures.layout()
+        defer { source.remove() }
+        let built = try TestImages.build(in: sourceLayout, refName: "v1")
+        let reference = try ImageFixtures.reference(hub.open, "single")
+        let client = try ImageFixtures.client()
+        defer { Task { await client.shutdown() } }
+
+        let pushed = try await client.push(from: sourceLayout, to: reference)
+        #expect(pushed.digest == built.entry.digest)
+        #expect(pushed.totals.transferred == 3)
+
+        let (target, targetLayout) = try ImageFixtures.layout()
+        defer { target.remove() }
+        let pulled = try await client.pull(reference, into: targetLayout)
+        #expect(pulled.descriptor.digest == built.entry.digest)
+        #expect(pulled.refName == "v1")
+        #expect(pulled.totals.transferred == 3)
+        #expect(try TestImages.blobFiles(targetLayout.directory) == TestImages.blobFiles(sourceLayout.directory))
+        #expect(try targetLayout.entry(named: "v1").digest == built.entry.digest)
+
+        let again = try await client.push(from: sourceLayout, to: reference)
+        #expect(again.totals.skipped == 3)
+        #expect(again.totals.transferred == 0)
+    }
+
+    @Test("A multi-platform image round-trips with its index digest; one platform can be chosen")
+    func multiPlatformRoundTrip() async throws {
+        let hub = try LocalHub.required()
+        let (source, sourceLayout) = try ImageFixtures.layout()
+        defer { source.remove() }
+        let built = try TestImages.build(in: sourceLayout, refName: "multi", platforms: ["linux/amd64", "linux/arm64/v8"])
+        let reference = try ImageFixtures.reference(hub.open, "multi")
+        let client = try ImageFixtures.client()
+        defer { Task { await client.shutdown() } }
+
+        let pushed = try await client.push(from: sourceLayout, refName: "multi", to: reference, concurrency: 2)
+        #expect(pushed.digest == built.entry.digest)
+        #expect(pushed.manifests.count == 2)
+
+        let (all, allLayout) = try ImageFixtures.layout()
+        defer { all.remove() }
+        let pulled = try await client.pull(reference, into: allLayout, platforms: .all)
+        #expect(pulled.descriptor.digest == built.entry.digest)
+        #expect(pulled.manifests.map(\.digest) == built.manifests.map(\.digest))
+        #expect(try TestImages.blobFiles(allLayout.directory) == TestImages.blobFiles(sourceLayout.directory))
+
+        let (one, oneLayout) = try ImageFixtures.layout()
+        defer { one.remove() }
+        let arm = try await client.pull(reference, into: oneLayout, platforms: .specific(try Platform(parsing: "linux/arm64/v8")))
+        #expect(arm.descriptor.digest == built.manifests[1].digest)
+        #expect(try oneLayout.entries().map(\.digest) == [built.manifests[1].digest])
+        #expect(arm.totals.transferred == 3)
+    }
+
+    @Test("An image pushed by dockyard comes back out through skopeo with the same digests", .requiresSkopeo)
+    func pushThenSkopeo() async throws {
+        let hub = try LocalHub.required()
+        let (source, sourceLayout) = try ImageFixtures.layout()
+        defer { source.remove() }
+        let built = try TestImages.build(in: sourceLayout, refName: "v1", platforms: ["linux/amd64", "linux/arm64/v8"])
+        let reference = try ImageFixtures.reference(hub.open, "skopeo-out")
+        let client = try ImageFixtures.client()
+        defer { Task { await client.shutdown() } }
+        try await client.push(from: sourceLayout, to: reference)
+
+        let out = source.url.appendingPathComponent("skopeo-out")
+        let result = try await ProcessRunner.run(
+            "skopeo",
+            arguments: ["copy", "--insecure-policy", "--src-tls-verify=false", "--multi-arch", "all",
+                        "docker://\(reference)", "oci:\(out.path):v1"])
+        #expect(result.succeeded, "\(result.stderrText)")
+        let skopeoLayout = try OCILayout(at: out, create: false)
+        #expect(try skopeoLayout.entry(named: "v1").digest == built.entry.digest)
+        #expect(try TestImages.blobFiles(out) == TestImages.blobFiles(sourceLayout.directory))
+    }
+
+    @Test("An image copied in by skopeo pulls into a layout file for file like skopeo's own", .requiresSkopeo)
+    func skopeoThenPull() async throws {
+        let hub = try LocalHub.required()
+        let (source, sourceLayout) = try ImageFixtures.layout()
+        defer { source.remove() }
+        _ = try TestImages.build(in: sourceLayout, refName: "v1", layerSizes: [300_000, 5_000, 70_000])
+        let reference = try ImageFixtures.reference(hub.open, "skopeo-in")
+        let result = try await ProcessRunner.run(
+            "skopeo",
+            arguments: ["copy", "--insecure-policy", "--dest-tls-verify=false",
+                        "oci:\(sourceLayout.directory.path):v1", "docker://\(reference)"])
+        #expect(result.succeeded, "\(result.stderrText)")
+        // skopeo's own pull of what it pushed is the reference layout.
+        let skopeoOut = source.url.appendingPathComponent("skopeo-pull")
+        let back = try await ProcessRunner.run(
+            "skopeo",
+            arguments: ["copy", "--insecure-policy", "--src-tls-verify=false", "docker://\(reference)", "oci:\(skopeoOut.path):v1"])
+        #expect(back.succeeded, "\(back.stderrText)")
+
+        let client = try ImageFixtures.client()
+        defer { Task { await client.shutdown() } }
+        let (target, targetLayout) = try ImageFixtures.layout()
+        defer { target.remove() }
+        let pulled = try await client.pull(reference, into: targetLayout)
+        let skopeoLayout = try OCILayout(at: skopeoOut, create: false)
+        #expect(pulled.descriptor.digest == (try skopeoLayout.entry(named: "v1").digest))
+        let ours = try TestImages.blobFiles(targetLayout.directory)
+        #expect(ours.count == 5)
+        #expect(ours == (try TestImages.blobFiles(skopeoOut)))
+        for (path, digest) in ours { #expect(path == "sha256/\(digest.encoded)") }
+    }
+
+    @Test("Pulling into a layout that holds some blobs fetches only the missing ones")
+    func partialLayout() async throws {
+        let hub = try LocalHub.required()
+        let (source, sourceLayout) = try ImageFixtures.layout()
+        defer { source.remove() }
+        let built = try TestImages.build(in: sourceLayout, refName: "v1", layerSizes: [10_000, 20_000, 30_000])
+        let reference = try ImageFixtures.reference(hub.fault.registry, "partial")
+        let client = try ImageFixtures.client()
+        defer { Task { await client.shutdown() } }
+        try await client.push(from: sourceLayout, to: reference)
+
+        let (target, targetLayout) = try ImageFixtures.layout()
+        defer { target.remove() }
+        try await client.pull(reference, into: targetLayout)
+        let removed = built.blobs[2]
+        try FileManager.default.removeItem(at: targetLayout.blobURL(for: removed.digest))
+
+        let mark = hub.fault.logMark()
+        let again = try await client.pull(reference, into: targetLayout)
+        let blobGets = try hub.fault.requests(since: mark).filter {
+            $0.method == "GET" && ($0.path ?? "").contains("/blobs/sha256:")
+        }
+        #expect(blobGets.map(\.path) == ["/v2/\(reference.path)/blobs/\(removed.digest)"])
+        #expect(again.totals.transferred == 1)
+        #expect(again.totals.skipped == 3)
+        #expect(targetLayout.contains(removed))
+    }
+
+    @Test("A connection reset in the middle of a layer resumes with Range and fetches no byte twice")
+    func resetMidBlob() async throws {
+        let hub = try LocalHub.required()
+        let (source, sourceLayout) = try ImageFixtures.layout()
+        defer { source.remove() }
+        let built = try TestImages.build(in: sourceLayout, refName: "v1", layerSizes: [3_000_000])
+        let layer = built.blobs[1]
+        let reference = try ImageFixtures.reference(hub.fault.registry, "reset")
+        let client = try ImageFixtures.client()
+        defer { Task { await client.shutdown() } }
+        try await client.push(from: sourceLayout, to: reference)
+
+        let (target, targetLayout) = try ImageFixtures.layout()
+        defer { target.remove() }
+        let entries: [FaultProxy.LogEntry] = try await hub.fault.withScenario(
+            .resetMidBlob, params: ["after_bytes": .number(1_000_000), "path": .string("/blobs/\(layer.digest)$")]
+        ) { proxy in
+            let mark = proxy.logMark()
+            try await client.pull(reference, into: targetLayout)
+            return try proxy.requests(since: mark).filter { $0.method == "GET" && ($0.path ?? "").hasSuffix("\(layer.digest)") }
+        }
+        #expect(targetLayout.contains(layer))
+        #expect(entries.count == 2)
+        #expect(entries.first?.fault != nil)
+        #expect(entries.last?.range == "bytes=\(entries.first?.bytes ?? -1)-")
+        let fetched = entries.compactMap(\.bytes).reduce(0, +)
+        #expect(Int64(fetched) == layer.size, "bytes fetched in total: \(fetched) for a \(layer.size)-byte layer")
+    }
+
+    @Test("A corrupted byte fails the pull with a digest error and leaves no file behind")
+    func corruptBlob() async throws {
+        let hub = try LocalHub.required()
+        let (source, sourceLayout) = try ImageFixtures.layout()
+        defer { source.remove() }
+        let built = try TestImages.build(in: sourceLayout, refName: "v1", layerSizes: [200_000])
+        let layer = built.blobs[1]
+        let reference = try ImageFixtures.reference(hub.fault.registry, "corrupt")
+        let client = try ImageFixtures.client()
+        defer { Task { await client.shutdown() } }
+        try await client.push(from: sourceLayout, to: reference)
+
+        let (target, targetLayout) = try ImageFixtures.layout()
+        defer { target.remove() }
+        let error: BlobTransferError? = try await hub.fault.withScenario(
+            .corruptBlob, params: ["offset": .number(100_000), "path": .string("/blobs/\(layer.digest)$")]
+        ) { _ in
+            await #expect(throws: BlobTransferError.self) { try await client.pull(reference, into: targetLayout) }
+        }
+        #expect(error?.code == .digestMismatch)
+        #expect(!FileManager.default.fileExists(atPath: targetLayout.blobURL(for: layer.digest).path))
+        let leftovers = try FileManager.default.contentsOfDirectory(
+            atPath: targetLayout.blobURL(for: layer.digest).deletingLastPathComponent().path)
+        #expect(leftovers.allSatisfy { !$0.contains("partial") }, "\(leftovers)")
+        #expect(try targetLayout.entries().isEmpty)
+    }
+
+    @Test("Copy within a registry mounts every blob and keeps the index digest")
+    func copyWithMount() async throws {
+        let hub = try LocalHub.required()
+        let (source, sourceLayout) = try ImageFixtures.layout()
+        defer { source.remove() }
+        let built = try TestImages.build(in: sourceLayout, refName: "v1", platforms: ["linux/amd64", "linux/arm64/v8"])
+        let from = try ImageFixtures.reference(hub.open, "copy-src")
+        let to = try ImageFixtures.reference(hub.open, "copy-dst", tag: "copied")
+        let client = try ImageFixtures.client()
+        defer { Task { await client.shutdown() } }
+        try await client.push(from: sourceLayout, to: from)
+
+        let copied = try await client.copy(from: from, to: to, platforms: .all)
+        #expect(copied.digest == built.entry.digest)
+        #expect(copied.totals.mounted == built.blobs.count)
+        #expect(copied.totals.transferred == 0)
+        #expect(try await client.resolve(to).digest == built.entry.digest)
+    }
+
+    @Test("Copy between registries streams blobs and keeps the index digest")
+    func copyAcrossRegistries() async throws {
+        let hub = try LocalHub.required()
+        let (source, sourceLayout) = try ImageFixtures.layout()
+        defer { source.remove() }
+        let built = try TestImages.build(in: sourceLayout, refName: "v1", platforms: ["linux/amd64", "linux/arm64/v8"])
+        let from = try ImageFixtures.reference(hub.open, "xcopy")
+        let to = try ImageFixtures.reference(hub.fault.registry, "xcopy")
+        let client = try ImageFixtures.client()
+        defer { Task { await client.shutdown() } }
+        try await client.push(from: sourceLayout, to: from)
+
+        var events: [CopyEvent] = []
+        for try await event in client.copyEvents(from: from, to: to, platforms: .all) { events.append(event) }
+        guard case .finished(let copied)? = events.last else {
+            Issue.record("the event stream did not end with .finished")
+            return
+        }
+        #expect(copied.digest == built.entry.digest)
+        #expect(copied.totals.transferred == built.blobs.count)
+        #expect(try await client.resolve(to).digest == built.entry.digest)
+        let verified = events.filter { if case .blob(.verified) = $0 { true } else { false } }
+        #expect(verified.count == built.blobs.count)
+    }
+}
