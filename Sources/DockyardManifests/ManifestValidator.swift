@@ -330,10 +330,10 @@ enum Rules {
         let sizeNode = try require(object, "size")
         guard case .number(let number) = sizeNode, number.isInteger, let size = number.int64 else {
             let found = if case .number(let number) = sizeNode { number.text } else { sizeNode.typeName }
-            throw ManifestError(.invalidSize, at: sizePath, "size must be an integer from 0 to 2^63-1, found \(found)")
+            throw ManifestError(.invalidSize, at: sizePath, "must be an integer from 0 to 2^63-1, found \(found)")
         }
         guard size >= 0 else {
-            throw ManifestError(.invalidSize, at: sizePath, "size must not be negative, found \(size)")
+            throw ManifestError(.invalidSize, at: sizePath, "must not be negative, found \(size)")
         }
         let digest = try digest(require(object, "digest"), at: object.pathOf("digest"))
         if let urls = object["urls"] {
