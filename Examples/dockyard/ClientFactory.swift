@@ -1,0 +1,74 @@
+import ArgumentParser
+import Dockyard
+import Foundation
+import Logging
+
+/// Builds a ``RegistryClient`` from the global options, so every command configures it the same way.
+enum ClientFactory {
+    /// The registry configuration the global options describe.
+    ///
+    /// - Parameter global: The parsed global options.
+    /// - Returns: Endpoints from `--endpoint` and `$DOCKYARD_ENDPOINTS`, `--insecure` registries and `--ca-file`.
+    /// - Throws: `ValidationError` for a malformed `--endpoint`.
+    static func configuration(_ global: GlobalOptions) throws -> RegistryClient.Configuration {
+        var configuration = RegistryClient.Configuration()
+        for (name, text) in try global.endpointPairs() {
+            guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+                url.host != nil
+            else {
+                throw ValidationError("--endpoint \(name)=\(text): the URL must be http:// or https:// with a host")
+            }
+            configuration.endpoints[name] = url
+        }
+        configuration.insecureRegistries = Set(global.insecure)
+        if let caFile = global.caFile {
+            configuration.additionalTrustRoots = [URL(fileURLWithPath: caFile)]
+        }
+        return configuration
+    }
+
+    /// The docker configuration directory: `--config`, else `$DOCKER_CONFIG`, else `~/.docker`.
+    static func configDirectory(_ global: GlobalOptions) -> URL {
+        if let config = global.config { return URL(fileURLWithPath: config, isDirectory: true) }
+        return DockerConfig.defaultDirectory
+    }
+
+    /// A client configured from the global options; the caller shuts it down with ``withClient(_:_:)``.
+    static func makeClient(_ global: GlobalOptions) throws -> RegistryClient {
+        var logger = Logger(label: "dockyard", factory: { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .debug
+            return handler
+        })
+        logger.logLevel = global.verbose ? .debug : .critical
+        return try RegistryClient(
+            configuration: configuration(global),
+            credentials: DockerCredentialStore(directory: configDirectory(global)),
+            logger: logger)
+    }
+
+    /// Runs `body` with a client and shuts the client down afterwards, whether `body` throws or not.
+    static func withClient<Result>(
+        _ global: GlobalOptions,
+        _ body: (RegistryClient) async throws -> Result
+    ) async throws -> Result {
+        let client = try makeClient(global)
+        do {
+            let result = try await body(client)
+            await client.shutdown()
+            return result
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
+
+    /// Parses a reference argument, with a clear message on failure.
+    static func reference(_ text: String) throws -> ImageReference {
+        do {
+            return try ImageReference(normalizing: text)
+        } catch {
+            throw ValidationError("'\(text)' is not a valid image reference: \(error)")
+        }
+    }
+}
