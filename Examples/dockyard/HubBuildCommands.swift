@@ -105,7 +105,7 @@ extension DockyardCommand.Hub {
                     guard let code else { throw HubAPIError(.notFound, message: "\(path) has no builds") }
                     return try await Build.follow(code, in: path, client: client, global: global, timeout: timeout)
                 }
-                if global.json { try Output.json(build) }
+                if global.json { try HubCLI.json(build) }
                 guard build.status == .success else {
                     Output.diagnostic("dockyard: build \(build.buildCode) ended with \(build.status)")
                     throw CommandFailure(status: 1)

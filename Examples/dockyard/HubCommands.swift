@@ -49,7 +49,7 @@ extension DockyardCommand.Hub {
                 let token = try await client.login(login) {
                     usedCode.set()
                     guard let code else {
-                        throw HubAPIError(.twoFactorRequired, message: "the account has two-factor authentication: pass the code with --otp")
+                        throw HubAPIError(.twoFactorRequired, message: "the account has two-factor authentication and no code was given")
                     }
                     return code
                 }

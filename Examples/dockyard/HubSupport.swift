@@ -58,10 +58,18 @@ enum HubCLI {
         do { return try HubRepositoryPath(parsing: text) } catch { throw ValidationError(error.description) }
     }
 
+    /// Writes one JSON document on one line: sorted keys, ISO 8601 dates.
+    static func json(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        Output.line(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
     /// Prints a list as a JSON array or a table.
     static func printList<Item: Encodable>(_ items: [Item], global: GlobalOptions, headers: [String], row: (Item) -> [String]) throws {
         if global.json {
-            try Output.json(items)
+            try json(items)
         } else if !global.quiet {
             Output.line(Output.table(headers: headers, rows: items.map(row)))
         }
@@ -70,7 +78,7 @@ enum HubCLI {
     /// Prints one object as JSON, or the given text.
     static func printObject(_ item: some Encodable, global: GlobalOptions, text: () -> String) throws {
         if global.json {
-            try Output.json(item)
+            try json(item)
         } else if !global.quiet {
             Output.line(text())
         }

@@ -91,7 +91,7 @@ struct HubListTests {
 
     @Test("429 is retried after Retry-After, bounded")
     func retries() async throws {
-        let transport = ScriptedTransport { _ in (429, [("Retry-After", "0")], #"{"detail":"Rate limit exceeded","error":false}"#) }
+        let transport = ScriptedTransport { _ in (429, HTTPHeaders([("Retry-After", "0")]), #"{"detail":"Rate limit exceeded","error":false}"#) }
         let configuration = HubClient.Configuration(retry: .init(maxAttempts: 3, maxDelay: .seconds(1)))
         let client = try HubClient(configuration: configuration, transport: transport)
         await #expect(throws: HubAPIError.self) { try await client.user("alice") }
@@ -100,7 +100,7 @@ struct HubListTests {
 
     @Test("a Retry-After longer than allowed fails at once")
     func longRetryAfter() async throws {
-        let transport = ScriptedTransport { _ in (429, [("Retry-After", "3600")], #"{"detail":"Rate limit exceeded","error":false}"#) }
+        let transport = ScriptedTransport { _ in (429, HTTPHeaders([("Retry-After", "3600")]), #"{"detail":"Rate limit exceeded","error":false}"#) }
         let client = try HubClient(transport: transport)
         let error = await #expect(throws: HubAPIError.self) { try await client.user("alice") }
         #expect(error?.retryAfter == .seconds(3600))

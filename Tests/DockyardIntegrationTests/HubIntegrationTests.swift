@@ -1,4 +1,4 @@
-import DockyardHubAPI
+import Dockyard
 import DockyardTestSupport
 import Foundation
 import Testing
@@ -122,7 +122,7 @@ struct HubIntegrationTests {
         let transport = try AsyncHTTPTransport()
         defer { Task { await transport.shutdown() } }
         // A margin longer than the token's 600 s life makes every call renew.
-        let configuration = HubClient.Configuration(baseURL: hub.url, renewalMargin: .seconds(3600), userAgent: "dockyard-tests/hub")
+        let configuration = HubClient.Configuration(baseURL: hub.url, userAgent: "dockyard-tests/hub", renewalMargin: .seconds(3600))
         let client = try HubClient(configuration: configuration, transport: transport)
         let first = try await client.login(.personalAccessToken(username: alice.username, token: alice.personalAccessTokens["ci-admin"] ?? ""))
         _ = try await client.repository(HubRepositoryPath(namespace: "alice", name: "private-notes"))
