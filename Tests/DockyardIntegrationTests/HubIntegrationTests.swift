@@ -335,23 +335,28 @@ struct HubIntegrationTests {
     @Test("429 is retried after Retry-After, and reported when retries are off")
     func rateLimit() async throws {
         let hub = try HubSim.required()
-        try await hub.withConfig(["rate_limit": 3, "rate_window": 2]) {
-            try await withHubClient(hub) { client in
-                for _ in 0..<8 {
-                    _ = try await client.user("alice")
+        // Counted per user: grace's requests only, so other tests' traffic does not eat this budget.
+        let grace = HubLogin.password(username: HubSim.grace.username, password: HubSim.grace.password)
+        try await withHubClient(hub) { client in
+            try await client.login(grace)
+            try await withHubClient(hub, retry: .none) { strict in
+                try await strict.login(grace)
+                try await hub.withConfig(["rate_limit": 3, "rate_window": 2]) {
+                    for _ in 0..<8 {
+                        _ = try await client.user("alice")
+                    }
+                    let state = try #require(await client.rateLimit)
+                    #expect(state.limit == 3)
+
+                    var caught: HubAPIError?
+                    for _ in 0..<8 where caught == nil {
+                        do { _ = try await strict.user("alice") } catch let error as HubAPIError { caught = error }
+                    }
+                    let error = try #require(caught)
+                    #expect(error.code == .rateLimited)
+                    #expect(error.status == 429)
+                    #expect(error.retryAfter != nil)
                 }
-                let state = try #require(await client.rateLimit)
-                #expect(state.limit == 3)
-            }
-            try await withHubClient(hub, retry: .none) { client in
-                var caught: HubAPIError?
-                for _ in 0..<8 where caught == nil {
-                    do { _ = try await client.user("alice") } catch let error as HubAPIError { caught = error }
-                }
-                let error = try #require(caught)
-                #expect(error.code == .rateLimited)
-                #expect(error.status == 429)
-                #expect(error.retryAfter != nil)
             }
         }
         let limited = try await hub.requestLog().filter { $0["status"]?.int == 429 && $0["path"]?.string == "/v2/users/alice/" }
