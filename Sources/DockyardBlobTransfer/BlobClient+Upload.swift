@@ -233,7 +233,13 @@ extension BlobClient {
             } catch {
                 failures += 1
                 try checkFailures(failures, digest: digest, offset: offset, error: error)
-                offset = try await status(of: &session, digest: digest)
+                do {
+                    offset = try await status(of: &session, digest: digest)
+                } catch let lost as BlobTransferError where lost.code == .uploadNotFound {
+                    // The registry dropped the session with the broken request: start a new one.
+                    session = try await openSession(digest)
+                    offset = 0
+                }
                 progress?(.resumed(digest: digest, offset: offset))
             }
         }

@@ -32,7 +32,7 @@ public struct BlobClient: Sendable {
         public var uploadStrategy: UploadStrategy
         /// How many times one transfer may resume after a broken connection; 5 by default.
         public var maxResumeAttempts: Int
-        /// How many bytes one read of a local file asks for; 1 MiB by default.
+        /// How many bytes one read of a local file asks for; 256 KiB by default.
         public var fileReadSize: Int
         /// The shortest interval between two progress events of one transfer; 100 ms by default.
         public var progressInterval: Duration
@@ -50,7 +50,7 @@ public struct BlobClient: Sendable {
         public init(
             uploadStrategy: UploadStrategy = .monolithic,
             maxResumeAttempts: Int = 5,
-            fileReadSize: Int = 1 << 20,
+            fileReadSize: Int = 256 << 10,
             progressInterval: Duration = .milliseconds(100),
             synchronizeFiles: Bool = false
         ) {

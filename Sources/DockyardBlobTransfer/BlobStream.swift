@@ -109,6 +109,14 @@ public struct BlobStream: AsyncSequence, Sendable {
                     skip -= dropped
                     if buffer.readableBytes == 0 { continue }
                 }
+                if stream.range != nil, let expected = stream.expectedSize, received + Int64(buffer.readableBytes) > expected {
+                    // A server that ignored the range sends more than asked for: keep only the range.
+                    buffer = buffer.getSlice(at: buffer.readerIndex, length: Int(expected - received)) ?? ByteBuffer()
+                    body = nil
+                    received += Int64(buffer.readableBytes)
+                    done = true
+                    return buffer.readableBytes > 0 ? buffer : nil
+                }
                 let count = Int64(buffer.readableBytes)
                 if let expected = stream.expectedSize, received + count > expected {
                     done = true

@@ -182,6 +182,13 @@ struct BlobDownloadTests {
         #expect(server.ranges == ["bytes=1000-9999", "bytes=1500-9999"])
     }
 
+    @Test("A range stream from a server that ignores Range still returns exactly the range")
+    func rangeIgnored() async throws {
+        let server = MemoryBlobServer(blob: Self.blob, faults: [.init(ignoreRange: true)])
+        let bytes = try await collect(client(server).stream(Self.digest, range: 2_500..<7_777))
+        #expect(bytes == Array(Self.blob[2_500..<7_777]))
+    }
+
     private func makeDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("blob-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
