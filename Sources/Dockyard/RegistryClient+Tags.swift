@@ -141,6 +141,7 @@ enum LinkHeader {
 ///
 /// The sequence stops after the page without a `Link: rel="next"` header, or when a page points at itself.
 public struct PageSequence<Item: Sendable>: AsyncSequence, Sendable {
+    /// One page: the items of one registry response.
     public typealias Element = [Item]
 
     let first: Result<URL, any Error>
@@ -182,6 +183,7 @@ public struct PageSequence<Item: Sendable>: AsyncSequence, Sendable {
 
 /// A repository's tags across every page, fetched on demand; see ``RegistryClient/tags(in:pageSize:)``.
 public struct TagSequence: AsyncSequence, Sendable {
+    /// A tag.
     public typealias Element = String
 
     /// The pages themselves, one array of tags per registry response.
@@ -203,6 +205,7 @@ public struct TagSequence: AsyncSequence, Sendable {
 
 /// A registry's repositories across every page, fetched on demand; see ``RegistryClient/catalog(registry:pageSize:)``.
 public struct CatalogSequence: AsyncSequence, Sendable {
+    /// A repository path, e.g. `library/ubuntu`.
     public typealias Element = String
 
     /// The pages themselves, one array of repository paths per registry response.

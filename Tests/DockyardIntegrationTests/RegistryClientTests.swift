@@ -1,0 +1,294 @@
+@testable import Dockyard
+import DockyardTestSupport
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// The registry client against localhub's real registries: open, Basic, token and TLS.
+@Suite("RegistryClient against real registries", .requiresLocalHub, .serialized)
+struct RegistryClientTests {
+    @Test("manifests put, get, head, resolve and delete", arguments: ["open", "basic", "token", "tls"])
+    func manifestRoundTrip(kind: String) async throws {
+        let hub = try LocalHub.required()
+        let target = try #require(RegistryUnderTest.all(hub).first { $0.name == kind })
+        try await RegistryFixtures.withClient(try target.client()) { client in
+            let reference = try target.uniqueReference("roundtrip")
+            let pushed = try await RegistryFixtures.pushImage(reference, with: client)
+
+            let byTag = try await client.manifest(for: reference)
+            #expect(byTag.digest == pushed.manifest.digest)
+            #expect(byTag.bytes == pushed.manifest.bytes)
+            #expect(byTag.mediaType == .ociManifest)
+
+            let byDigest = try await client.manifest(for: try reference.withDigest(pushed.manifest.digest))
+            #expect(byDigest.bytes == pushed.manifest.bytes)
+
+            let descriptor = try await client.resolve(reference)
+            #expect(descriptor.digest == pushed.manifest.digest)
+            #expect(descriptor.size == Int64(pushed.manifest.bytes.count))
+            #expect(descriptor.mediaType == .ociManifest)
+
+            let tags = try await client.tags(in: reference.repository).collect()
+            #expect(tags == ["v1"])
+
+            let info = try await client.ping(registry: reference.domain)
+            #expect(info.apiVersion == "registry/2.0")
+            #expect(info.isAuthorized)
+            switch kind {
+            case "basic": #expect(info.authenticationScheme == .basic)
+            case "token": #expect(info.authenticationScheme == .bearer)
+            default: #expect(info.challenges.isEmpty)
+            }
+        }
+    }
+
+    @Test("delete by tag resolves the digest; the manifest is gone afterwards")
+    func deleteByTag() async throws {
+        let hub = try LocalHub.required()
+        let target = try #require(RegistryUnderTest.all(hub).first { $0.name == "open" })
+        try await RegistryFixtures.withClient(try target.client()) { client in
+            let reference = try target.uniqueReference("delete")
+            let pushed = try await RegistryFixtures.pushImage(reference, with: client)
+            let deleted = try await client.deleteManifest(reference)
+            #expect(deleted == pushed.manifest.digest)
+            let error = try await #require(throws: RegistryError.self) { try await client.manifest(for: reference) }
+            #expect(error.code == .manifestUnknown)
+            #expect(error.status == 404)
+            #expect(error.description.contains(reference.description))
+            #expect(error.description.contains("dockyard tags"))
+        }
+    }
+
+    @Test("an unknown repository and an unknown tag become typed errors with the status kept")
+    func typedErrors() async throws {
+        let hub = try LocalHub.required()
+        let target = try #require(RegistryUnderTest.all(hub).first { $0.name == "open" })
+        try await RegistryFixtures.withClient(try target.client()) { client in
+            let missing = try target.uniqueReference("missing", tag: "v9")
+            let error = try await #require(throws: RegistryError.self) { try await client.manifest(for: missing) }
+            #expect(error.code == .manifestUnknown || error.code == .nameUnknown)
+            #expect(error.status == 404)
+            #expect(error.method == "GET")
+            #expect(error.errors.first?.code == error.code.rawValue)
+            #expect(!error.isRetryable)
+
+            let tagsError = try await #require(throws: RegistryError.self) {
+                try await client.tags(in: missing.repository).collect()
+            }
+            #expect(tagsError.code == .nameUnknown)
+            #expect(tagsError.status == 404)
+
+            let headError = try await #require(throws: RegistryError.self) { try await client.resolve(missing) }
+            #expect(headError.code == .manifestUnknown)
+        }
+    }
+
+    @Test("manifest bytes that do not hash to the requested or reported digest are refused")
+    func digestMismatchRefused() async throws {
+        let hub = try LocalHub.required()
+        var configuration = RegistryClient.Configuration()
+        configuration.retry = .none
+        try await RegistryFixtures.withClient(try RegistryClient(configuration: configuration, credentials: AnonymousCredentials())) { client in
+            let reference = try ImageReference(normalizing: "\(hub.fault.host)/dockyard/digest-\(RegistryFixtures.uniqueSuffix()):v1")
+            let pushed = try await RegistryFixtures.pushImage(reference, with: client, layerSize: 64)
+            let byDigest = try reference.withDigest(pushed.manifest.digest)
+            try await hub.fault.withScenario(.corruptBlob, params: ["path": "/manifests/", "offset": 40]) { _ in
+                let reported = try await #require(throws: RegistryError.self) { try await client.manifest(for: reference) }
+                #expect(reported.code == .invalidResponse)
+                #expect(reported.description.contains("reported"))
+                let requested = try await #require(throws: RegistryError.self) { try await client.manifest(for: byDigest) }
+                #expect(requested.code == .invalidResponse)
+                #expect(requested.description.contains(pushed.manifest.digest.description))
+            }
+            let good = try await client.manifest(for: byDigest)
+            #expect(good.digest == pushed.manifest.digest)
+        }
+    }
+
+    @Test("1,050 tags are listed completely with a page size of 100")
+    func manyTagsAcrossPages() async throws {
+        let hub = try LocalHub.required()
+        let target = try #require(RegistryUnderTest.all(hub).first { $0.name == "open" })
+        try await RegistryFixtures.withClient(try target.client()) { client in
+            let reference = try target.uniqueReference("tags", tag: "base")
+            let pushed = try await RegistryFixtures.pushImage(reference, with: client)
+            let names = (0..<1050).map { String(format: "t%04d", $0) }
+            try await RegistryFixtures.forEach(names, width: 8) { tag in
+                let tagged = try ImageReference(normalizing: "\(reference.repository.name):\(tag)")
+                try await client.putManifest(pushed.manifest, as: tagged)
+            }
+            let sequence = client.tags(in: reference.repository, pageSize: 100)
+            var pageSizes: [Int] = []
+            for try await page in sequence.pages { pageSizes.append(page.count) }
+            #expect(pageSizes.count == 11)
+            #expect(pageSizes.allSatisfy { $0 <= 100 })
+            var listed: [String] = []
+            for try await tag in sequence { listed.append(tag) }
+            #expect(listed.count == 1051)
+            #expect(Set(listed) == Set(names + ["base"]))
+        }
+    }
+
+    @Test("the catalog lists every repository across pages (admin on the token registry)")
+    func catalogAcrossPages() async throws {
+        let hub = try LocalHub.required()
+        var configuration = RegistryClient.Configuration()
+        configuration.retry = .default
+        let admin = try RegistryClient(
+            configuration: configuration,
+            credentials: StaticCredentials(.basic(username: hub.admin.username, password: hub.admin.password), forRegistry: hub.token.host))
+        try await RegistryFixtures.withClient(admin) { client in
+            let suffix = RegistryFixtures.uniqueSuffix()
+            let references = try (0..<3).map { try ImageReference(normalizing: "\(hub.token.host)/catalog-\(suffix)/r\($0):v1") }
+            for reference in references { try await RegistryFixtures.pushImage(reference, with: client, layerSize: 64) }
+            var pages = 0
+            var all: [String] = []
+            for try await page in client.catalog(registry: hub.token.host, pageSize: 2).pages {
+                pages += 1
+                all += page
+            }
+            #expect(pages >= 2)
+            for reference in references { #expect(all.contains(reference.path)) }
+            #expect(Set(all).count == all.count)
+        }
+    }
+
+    @Test("referrers fall back to the tag schema on a registry without the referrers API")
+    func referrersTagSchema() async throws {
+        let hub = try LocalHub.required()
+        let target = try #require(RegistryUnderTest.all(hub).first { $0.name == "open" })
+        try await RegistryFixtures.withClient(try target.client()) { client in
+            let reference = try target.uniqueReference("referrers")
+            let pushed = try await RegistryFixtures.pushImage(reference, with: client)
+            #expect(try await client.referrers(of: pushed.manifest.digest, in: reference.repository).isEmpty)
+
+            let emptyConfig = try await RegistryFixtures.uploadBlob(Array("{}".utf8), to: reference.repository, with: client)
+            let artifactText = """
+                {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",\
+                "artifactType":"application/vnd.example.sbom",\
+                "config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"\(emptyConfig)","size":2},\
+                "layers":[{"mediaType":"application/vnd.oci.empty.v1+json","digest":"\(emptyConfig)","size":2}],\
+                "subject":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"\(pushed.manifest.digest)",\
+                "size":\(pushed.manifest.bytes.count)}}
+                """
+            let artifact = try ManifestDocument(bytes: Array(artifactText.utf8), mediaType: nil)
+            try await client.putManifest(artifact, as: try reference.withDigest(artifact.digest))
+            let indexText = """
+                {"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[\
+                {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"\(artifact.digest)",\
+                "size":\(artifact.bytes.count),"artifactType":"application/vnd.example.sbom"}]}
+                """
+            let index = try ManifestDocument(bytes: Array(indexText.utf8), mediaType: nil)
+            let schemaTag = "sha256-\(pushed.manifest.digest.encoded)"
+            try await client.putManifest(index, as: try ImageReference(normalizing: "\(reference.repository.name):\(schemaTag)"))
+
+            let all = try await client.referrers(of: pushed.manifest.digest, in: reference.repository)
+            #expect(all.map(\.digest) == [artifact.digest])
+            let sboms = try await client.referrers(
+                of: pushed.manifest.digest, in: reference.repository, artifactType: "application/vnd.example.sbom")
+            #expect(sboms.count == 1)
+            let signatures = try await client.referrers(
+                of: pushed.manifest.digest, in: reference.repository, artifactType: "application/vnd.example.signature")
+            #expect(signatures.isEmpty)
+        }
+    }
+
+    @Test("an index resolves to the manifest of the requested platform")
+    func resolvePlatform() async throws {
+        let hub = try LocalHub.required()
+        let target = try #require(RegistryUnderTest.all(hub).first { $0.name == "open" })
+        try await RegistryFixtures.withClient(try target.client()) { client in
+            let reference = try target.uniqueReference("multi")
+            let amd = try await RegistryFixtures.pushImage(
+                try reference.withTag("amd64"), with: client, architecture: "amd64")
+            let arm = try await RegistryFixtures.pushImage(
+                try reference.withTag("arm64"), with: client, architecture: "arm64")
+            let indexText = """
+                {"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[\
+                {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"\(amd.manifest.digest)",\
+                "size":\(amd.manifest.bytes.count),"platform":{"architecture":"amd64","os":"linux"}},\
+                {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"\(arm.manifest.digest)",\
+                "size":\(arm.manifest.bytes.count),"platform":{"architecture":"arm64","os":"linux","variant":"v8"}}]}
+                """
+            let index = try ManifestDocument(bytes: Array(indexText.utf8), mediaType: nil)
+            try await client.putManifest(index, as: reference)
+            let fetched = try await client.manifest(for: reference)
+            #expect(fetched.mediaType == .ociIndex)
+
+            let chosen = try await client.resolve(reference, platform: try Platform(parsing: "linux/arm64"))
+            #expect(chosen.digest == arm.manifest.digest)
+            let other = try await client.resolve(reference, platform: try Platform(parsing: "linux/amd64"))
+            #expect(other.digest == amd.manifest.digest)
+            let error = try await #require(throws: RegistryError.self) {
+                try await client.resolve(reference, platform: try Platform(parsing: "windows/amd64"))
+            }
+            #expect(error.code == .platformUnknown)
+        }
+    }
+
+    @Test("an untrusted TLS certificate is refused clearly, and accepted with the CA")
+    func tlsTrust() async throws {
+        let hub = try LocalHub.required()
+        var configuration = RegistryClient.Configuration()
+        configuration.endpoints[hub.tls.host] = hub.tls.url
+        configuration.retry = .none
+        try await RegistryFixtures.withClient(try RegistryClient(configuration: configuration, credentials: AnonymousCredentials())) { client in
+            let error = try await #require(throws: TransportError.self) { try await client.ping(registry: hub.tls.host) }
+            #expect(error.code == .tlsFailed)
+            #expect(!error.description.isEmpty)
+        }
+        configuration.additionalTrustRoots = [hub.tlsCA]
+        try await RegistryFixtures.withClient(try RegistryClient(configuration: configuration, credentials: AnonymousCredentials())) { client in
+            let info = try await client.ping(registry: hub.tls.host)
+            #expect(info.isAuthorized)
+        }
+    }
+
+    @Test("configuration is validated at creation")
+    func configurationValidation() throws {
+        var plainRemote = RegistryClient.Configuration()
+        plainRemote.endpoints["registry.example.com"] = URL(string: "http://registry.example.com")
+        let error = try #require(throws: RegistryError.self) { try RegistryClient(configuration: plainRemote) }
+        #expect(error.code == .invalidConfiguration)
+        #expect(error.description.contains("--insecure"))
+
+        plainRemote.insecureRegistries = ["registry.example.com"]
+        let client = try RegistryClient(configuration: plainRemote)
+        #expect(try client.endpoint(forRegistry: "registry.example.com").scheme == "http")
+        #expect(try client.endpoint(forRegistry: "docker.io").absoluteString == "https://registry-1.docker.io")
+        #expect(try client.endpoint(forRegistry: "127.0.0.1:5000").scheme == "http")
+        #expect(try client.endpoint(forRegistry: "ghcr.io").absoluteString == "https://ghcr.io")
+
+        var missingCA = RegistryClient.Configuration()
+        missingCA.additionalTrustRoots = [URL(fileURLWithPath: "/nonexistent/ca.pem")]
+        #expect(throws: RegistryError.self) { try RegistryClient(configuration: missingCA) }
+    }
+
+    @Test("a 429 is a typed, retryable error carrying Retry-After and the rate limit")
+    func rateLimitedAnswer() async throws {
+        let hub = try LocalHub.required()
+        var configuration = RegistryClient.Configuration()
+        configuration.retry = .none
+        try await RegistryFixtures.withClient(try RegistryClient(configuration: configuration, credentials: AnonymousCredentials())) { client in
+            let reference = try ImageReference(normalizing: "\(hub.fault.host)/dockyard/ratelimit-\(RegistryFixtures.uniqueSuffix()):v1")
+            try await RegistryFixtures.pushImage(reference, with: client, layerSize: 64)
+            try await hub.fault.withScenario(.status, params: ["status": 429, "times": 1, "path": "/manifests/"]) { _ in
+                let error = try await #require(throws: RegistryError.self) { try await client.manifest(for: reference) }
+                #expect(error.code == .tooManyRequests)
+                #expect(error.status == 429)
+                #expect(error.isRetryable)
+                #expect(error.retryAfter != nil)
+                #expect(error.rateLimit?.remaining == 0)
+                #expect(error.rateLimit?.limit == 100)
+            }
+            #expect(await client.lastRateLimit?.remaining == 0)
+            try await hub.fault.withScenario(.status, params: ["status": 429, "times": 1, "path": "/manifests/", "method": "HEAD"]) { _ in
+                let limit = try await client.rateLimit(for: reference)
+                #expect(limit?.limit == 100)
+                #expect(limit?.window == .seconds(21600))
+            }
+            #expect(try await client.rateLimit(for: reference) == nil)
+        }
+    }
+}
