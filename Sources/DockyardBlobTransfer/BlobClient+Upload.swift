@@ -99,6 +99,33 @@ extension BlobClient {
         return try await upload(resolved, from: source, mountingFrom: mountingFrom, progress: progress)
     }
 
+    /// Uploads a blob, reporting progress as a stream of events.
+    ///
+    /// The upload runs while the stream is iterated and is cancelled when the consumer stops listening.
+    ///
+    /// - Parameters:
+    ///   - digest: The blob's digest.
+    ///   - source: Where the bytes come from.
+    ///   - mountingFrom: A repository of the same registry to mount the blob from.
+    /// - Returns: The events of ``upload(_:from:mountingFrom:progress:)``; the stream throws its error.
+    public func uploadEvents(
+        _ digest: ContentDigest,
+        from source: BlobUploadSource,
+        mountingFrom: Repository? = nil
+    ) -> AsyncThrowingStream<TransferEvent, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    try await upload(digest, from: source, mountingFrom: mountingFrom) { continuation.yield($0) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
     /// Computes the digest of a source's bytes by reading it once.
     ///
     /// - Parameters:
