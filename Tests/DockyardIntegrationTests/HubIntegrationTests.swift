@@ -400,6 +400,49 @@ struct HubIntegrationTests {
         }
     }
 
+    @Test("the example webhook-receiver receives a delivery and its callback is accepted",
+          .enabled(if: HubIntegrationTests.receiverBinary != nil, "Examples/webhook-receiver is not built (swift build --package-path Examples/webhook-receiver)"))
+    func exampleReceiver() async throws {
+        let hub = try HubSim.required()
+        let binary = try #require(HubIntegrationTests.receiverBinary)
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["--port", "0", "--once", "--context", "dockyard example test"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let lines = LineReader(output.fileHandleForReading)
+        let banner = try await lines.next(timeout: .seconds(10))
+        let port = try #require(banner.split(separator: ":").last.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "/ ")) }.flatMap { Int($0) })
+
+        try await withHubClient(hub) { client in
+            try await client.login(.password(username: alice.username, password: alice.password))
+            let path = HubRepositoryPath(namespace: "alice", name: uniqueHubName("example"))
+            try await client.createRepository(path)
+            try await client.createWebhookPipeline(named: "example", hooks: [.init(name: "example", hookURL: "http://127.0.0.1:\(port)/hook")], on: path)
+            try await hub.push(repository: path.description, tag: "v1", pusher: "alice")
+            let line = try await lines.next(timeout: .seconds(20))
+            let printed = try TestJSON(parsing: line)
+            #expect(printed["repository"]?.string == path.description)
+            #expect(printed["callback"]?.string == "accepted")
+            let accepted = try await hub.callbacks().contains {
+                $0["repository"]?.string == path.description && $0["accepted"]?.bool == true && $0["context"]?.string == "dockyard example test"
+            }
+            #expect(accepted)
+            try await client.deleteRepository(path)
+        }
+    }
+
+    static var receiverBinary: URL? {
+        if let path = ProcessInfo.processInfo.environment["DOCKYARD_WEBHOOK_RECEIVER"], FileManager.default.isExecutableFile(atPath: path) {
+            return URL(fileURLWithPath: path)
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let built = root.appendingPathComponent("Examples/webhook-receiver/.build/debug/webhook-receiver")
+        return FileManager.default.isExecutableFile(atPath: built.path) ? built : nil
+    }
+
     // MARK: Builds
 
     @Test("build triggered through its trigger URL is waited on until success")

@@ -176,3 +176,42 @@ func firstElement<Element: Sendable>(of stream: AsyncStream<Element>, timeout: D
         return first
     }
 }
+
+/// Reads a child process's output line by line, with a timeout per line.
+final class LineReader: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    private var ended = false
+
+    init(_ handle: FileHandle) {
+        let thread = Thread { [self] in
+            var pending = Data()
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                pending.append(chunk)
+                while let newline = pending.firstIndex(of: 10) {
+                    let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+                    pending.removeSubrange(pending.startIndex...newline)
+                    lock.withLock { lines.append(line) }
+                }
+            }
+            lock.withLock { ended = true }
+        }
+        thread.start()
+    }
+
+    /// The next line, or an error after `timeout` or at the end of the output.
+    func next(timeout: Duration) async throws -> String {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let (line, done): (String?, Bool) = lock.withLock {
+                lines.isEmpty ? (nil, ended) : (lines.removeFirst(), false)
+            }
+            if let line { return line }
+            if done { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw ReceiverError("no output line within \(timeout)")
+    }
+}

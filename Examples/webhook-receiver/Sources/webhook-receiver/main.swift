@@ -64,6 +64,7 @@ func emit(_ line: String) {
 
 func jsonLine(_ pairs: [(String, String)]) -> String {
     let encoder = JSONEncoder()
+    encoder.outputFormatting = [.withoutEscapingSlashes]
     let fields = pairs.map { key, value in
         let quoted = (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
         return "\"\(key)\":\(quoted)"
