@@ -18,6 +18,7 @@ public struct HubClient: Sendable {
     public let configuration: Configuration
     let transport: any HTTPTransport
     let session: HubSession
+    private let ownedTransport: AsyncHTTPTransport?
 
     /// Creates a client.
     ///
@@ -34,7 +35,29 @@ public struct HubClient: Sendable {
         try configuration.validate()
         self.configuration = configuration
         self.transport = transport
+        self.ownedTransport = nil
         self.session = HubSession(credentials: credentials, credentialKey: configuration.credentialKey)
+    }
+
+    /// Creates a client with its own `AsyncHTTPTransport`; call ``shutdown()`` when done with it.
+    ///
+    /// - Parameters:
+    ///   - configuration: Where the Hub is and how to behave.
+    ///   - credentials: Where docker.io credentials come from when no explicit login is made; `nil` for none.
+    /// - Throws: ``HubAPIError`` for an invalid configuration, or the transport's error.
+    public init(configuration: Configuration = Configuration(), credentials: (any CredentialProvider)? = nil) throws {
+        try configuration.validate()
+        let transport = try AsyncHTTPTransport(configuration: .init(userAgent: configuration.userAgent))
+        self.configuration = configuration
+        self.transport = transport
+        self.ownedTransport = transport
+        self.session = HubSession(credentials: credentials, credentialKey: configuration.credentialKey)
+    }
+
+    /// Shuts down the transport the client created itself; does nothing for a transport passed in, whose owner
+    /// shuts it down.
+    public func shutdown() async {
+        await ownedTransport?.shutdown()
     }
 
     /// The rate-limit state of the last Hub response that carried one.
