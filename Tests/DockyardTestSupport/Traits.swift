@@ -22,6 +22,14 @@ extension Trait where Self == ConditionTrait {
             "hubsim is not running; \(TestServices.howToStart)")
     }
 
+    /// Runs the test only when the `dockyard` binary is built (``DockyardCLI/locate()``), unless
+    /// `DOCKYARD_REQUIRE_SERVICES=1` (then `try DockyardCLI()` fails the test).
+    public static var requiresDockyardBinary: Self {
+        .enabled(
+            if: TestServices.areRequired || DockyardCLI.locate() != nil,
+            "the dockyard binary is not built; run swift build --product dockyard")
+    }
+
     /// Runs the test only when `skopeo` is installed, unless `DOCKYARD_REQUIRE_SERVICES=1` (then it fails in
     /// ``Skopeo``).
     public static var requiresSkopeo: Self {
