@@ -366,3 +366,24 @@ extension DockerConfig {
         }
     }
 }
+
+extension DockerConfig.AuthEntry: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// Which fields are set, never their values: `AuthEntry(auth: <redacted>)`.
+    public var description: String {
+        let set: [(String, String?)] = [
+            ("auth", auth), ("username", username), ("password", password), ("identitytoken", identityToken),
+            ("registrytoken", registryToken),
+        ]
+        let fields = set.compactMap { name, value -> String? in
+            guard value != nil else { return nil }
+            return name == "username" ? "username: \(username ?? "")" : "\(name): <redacted>"
+        }
+        return "AuthEntry(\(fields.joined(separator: ", ")))"
+    }
+
+    /// The same as ``description``: secrets redacted.
+    public var debugDescription: String { description }
+
+    /// A mirror that shows no secrets.
+    public var customMirror: Mirror { Mirror(self, children: ["redacted": description]) }
+}

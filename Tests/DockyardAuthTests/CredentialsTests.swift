@@ -37,3 +37,17 @@ struct CredentialsTests {
         #expect(error.code.description == "invalidCredentials")
     }
 }
+
+@Suite("AuthEntry redaction")
+struct AuthEntryRedactionTests {
+    @Test func entryDescriptionNamesFieldsButNoSecrets() {
+        let entry = DockerConfig.AuthEntry(credentials: .basic(username: "alice", password: "pw-123"))
+        #expect(entry.description == "AuthEntry(auth: <redacted>)")
+        var dumped = ""
+        dump(entry, to: &dumped)
+        #expect(!dumped.contains(entry.auth ?? "unset"))
+        var token = DockerConfig.AuthEntry(credentials: .identityToken("id-token-9"))
+        token.username = "alice"
+        #expect(token.description == "AuthEntry(username: alice, identitytoken: <redacted>)")
+    }
+}
