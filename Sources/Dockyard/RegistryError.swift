@@ -175,7 +175,8 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
         case .denied:
             text = "access denied to \(what). Log in with an account that has access (`dockyard login`)"
         case .unauthorized:
-            text = "authentication required for \(what). Log in with `dockyard login` or check your credentials"
+            text = "not authorized for \(what): no credentials, or the account lacks access. "
+                + "Log in with `dockyard login` as an account that has access"
         case .tooManyRequests:
             text = "too many requests to \(what)"
             if let retryAfter { text += "; retry after \(RegistryError.seconds(retryAfter)) s" }

@@ -109,25 +109,56 @@ struct RegistryClientTests {
     @Test("1,050 tags are listed completely with a page size of 100")
     func manyTagsAcrossPages() async throws {
         let hub = try LocalHub.required()
-        let target = try #require(RegistryUnderTest.all(hub).first { $0.name == "open" })
-        try await RegistryFixtures.withClient(try target.client()) { client in
-            let reference = try target.uniqueReference("tags", tag: "base")
-            let pushed = try await RegistryFixtures.pushImage(reference, with: client)
+        var configuration = RegistryClient.Configuration()
+        configuration.retry = .none
+        let client = try RegistryClient(configuration: configuration, credentials: AnonymousCredentials())
+        try await RegistryFixtures.withClient(client) { client in
+            // Through the fault proxy (pass-through) in front of the open registry, whose log shows every query.
+            let reference = try ImageReference(normalizing: "\(hub.fault.host)/dockyard/tags-\(RegistryFixtures.uniqueSuffix()):base")
+            let pushed = try await RegistryFixtures.pushImage(reference, with: client, layerSize: 64)
             let names = (0..<1050).map { String(format: "t%04d", $0) }
             try await RegistryFixtures.forEach(names, width: 8) { tag in
-                let tagged = try ImageReference(normalizing: "\(reference.repository.name):\(tag)")
-                try await client.putManifest(pushed.manifest, as: tagged)
+                try await client.putManifest(pushed.manifest, as: try reference.withTag(tag))
             }
-            let sequence = client.tags(in: reference.repository, pageSize: 100)
-            var pageSizes: [Int] = []
-            for try await page in sequence.pages { pageSizes.append(page.count) }
-            #expect(pageSizes.count == 11)
-            #expect(pageSizes.allSatisfy { $0 <= 100 })
-            var listed: [String] = []
-            for try await tag in sequence { listed.append(tag) }
+            let mark = hub.fault.logMark()
+            let listed = try await client.tags(in: reference.repository, pageSize: 100).collect()
             #expect(listed.count == 1051)
             #expect(Set(listed) == Set(names + ["base"]))
+            // distribution 2.8 answers the whole list at once whatever `n` says; every request asked for 100.
+            let requests = try hub.fault.requests(since: mark).filter { ($0.path ?? "").contains("/tags/list") }
+            #expect(!requests.isEmpty)
+            #expect(requests.allSatisfy { ($0.path ?? "").contains("n=100") })
         }
+    }
+
+    @Test("tag pages are followed through relative and absolute Link headers with n and last")
+    func tagPagesFollowLinks() async throws {
+        let hub = try LocalHub.required()
+        let base = try AsyncHTTPTransport()
+        let paginating = PaginatingTransport(wrapping: base)
+        let client = try RegistryClient(credentials: AnonymousCredentials(), transport: paginating)
+        do {
+            let reference = try ImageReference(normalizing: "\(hub.open.host)/dockyard/pages-\(RegistryFixtures.uniqueSuffix()):base")
+            let pushed = try await RegistryFixtures.pushImage(reference, with: client, layerSize: 64)
+            let names = (0..<250).map { String(format: "p%03d", $0) }
+            try await RegistryFixtures.forEach(names, width: 8) { tag in
+                try await client.putManifest(pushed.manifest, as: try reference.withTag(tag))
+            }
+            var pages: [[String]] = []
+            for try await page in client.tags(in: reference.repository, pageSize: 100).pages { pages.append(page) }
+            #expect(pages.map(\.count) == [100, 100, 51])
+            #expect(pages.flatMap { $0 } == (["base"] + names).sorted())
+            var streamed: [String] = []
+            for try await tag in client.tags(in: reference.repository, pageSize: 100) { streamed.append(tag) }
+            #expect(streamed == pages.flatMap { $0 })
+            #expect(await paginating.servedQueries.count == 6)
+        } catch {
+            await client.shutdown()
+            await base.shutdown()
+            throw error
+        }
+        await client.shutdown()
+        await base.shutdown()
     }
 
     @Test("the catalog lists every repository across pages (admin on the token registry)")
@@ -242,6 +273,35 @@ struct RegistryClientTests {
         try await RegistryFixtures.withClient(try RegistryClient(configuration: configuration, credentials: AnonymousCredentials())) { client in
             let info = try await client.ping(registry: hub.tls.host)
             #expect(info.isAuthorized)
+        }
+    }
+
+    @Test("pulls try the mirror first and fall back to the registry; credentials stay with the registry")
+    func mirrorsBeforeUpstream() async throws {
+        let hub = try LocalHub.required()
+        let suffix = RegistryFixtures.uniqueSuffix()
+        let account = hub.basicAccount
+        // The upstream is the Basic registry (named docker.io here); the open registry mirrors it.
+        var configuration = RegistryClient.Configuration()
+        configuration.endpoints["docker.io"] = hub.basic.url
+        configuration.mirrors["docker.io"] = [hub.open.url]
+        let credentials = StaticCredentials(.basic(username: account.username, password: account.password), forRegistry: "docker.io")
+        let onMirror = try ImageReference(normalizing: "\(hub.open.host)/\(account.username)/mirrored-\(suffix):v1")
+        let onUpstream = try ImageReference(normalizing: "\(hub.basic.host)/\(account.username)/upstream-\(suffix):v1")
+        let mirrored = try await RegistryFixtures.withClient(try RegistryClient(credentials: AnonymousCredentials())) {
+            try await RegistryFixtures.pushImage(onMirror, with: $0, layerSize: 64)
+        }
+        let upstream = try await RegistryFixtures.withClient(
+            try RegistryClient(credentials: StaticCredentials(.basic(username: account.username, password: account.password), forRegistry: hub.basic.host))
+        ) {
+            try await RegistryFixtures.pushImage(onUpstream, with: $0, layerSize: 64)
+        }
+        try await RegistryFixtures.withClient(try RegistryClient(configuration: configuration, credentials: credentials)) { client in
+            let viaMirror = try await client.manifest(for: try ImageReference(normalizing: "docker.io/\(onMirror.path):v1"))
+            #expect(viaMirror.digest == mirrored.manifest.digest)
+            let viaUpstream = try await client.manifest(for: try ImageReference(normalizing: "docker.io/\(onUpstream.path):v1"))
+            #expect(viaUpstream.digest == upstream.manifest.digest)
+            #expect(try client.endpoint(forRegistry: "docker.io") == hub.basic.url)
         }
     }
 

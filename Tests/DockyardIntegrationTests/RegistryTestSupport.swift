@@ -154,3 +154,58 @@ enum RegistryFixtures {
         ContentDigest.sha256(of: Array(bytes)).description
     }
 }
+
+/// Wraps a real registry's tag list in pages, as registries that honour `n` and `last` do (distribution 2.8 does
+/// not for tags): each answer holds at most `n` tags after `last`, in lexical order, with a `Link: rel="next"`
+/// that is alternately relative and absolute. Every other request passes through unchanged.
+final class PaginatingTransport: HTTPTransport {
+    private let base: any HTTPTransport
+    private let log = QueryLog()
+
+    init(wrapping base: any HTTPTransport) { self.base = base }
+
+    /// The query of every tag-list request answered, in order.
+    var servedQueries: [String] {
+        get async { await log.queries }
+    }
+
+    func send(_ request: TransportRequest) async throws -> TransportResponse {
+        guard request.method == .GET, request.url.path.hasSuffix("/tags/list"),
+            var components = URLComponents(url: request.url, resolvingAgainstBaseURL: false)
+        else { return try await base.send(request) }
+        let items = components.queryItems ?? []
+        await log.append(components.percentEncodedQuery ?? "")
+        let size = items.first { $0.name == "n" }?.value.flatMap(Int.init) ?? 1000
+        let last = items.first { $0.name == "last" }?.value
+        components.query = nil
+        var full = request
+        full.url = components.url ?? request.url
+        let response = try await base.send(full)
+        guard response.status == .ok else { return response }
+        let body = try await response.body.collect(upTo: 1 << 22)
+        let list = try JSONDecoder().decode(TagList.self, from: Data(body.readableBytesView))
+        let remaining = (list.tags ?? []).sorted().filter { tag in last.map { tag > $0 } ?? true }
+        let page = Array(remaining.prefix(size))
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        if remaining.count > page.count, let final = page.last {
+            let query = "n=\(size)&last=\(final)"
+            let relative = "\(components.path)?\(query)"
+            let absolute = "\(components.scheme ?? "http")://\(request.url.authority)\(relative)"
+            let link = (await log.queries.count).isMultiple(of: 2) ? absolute : relative
+            headers.add(name: "Link", value: "<\(link)>; rel=\"next\"")
+        }
+        let encoded = try JSONEncoder().encode(TagList(name: list.name, tags: page))
+        return TransportResponse(status: .ok, headers: headers, body: ByteBufferSequence(single: ByteBuffer(bytes: encoded)), url: request.url)
+    }
+
+    private struct TagList: Codable {
+        var name: String?
+        var tags: [String]?
+    }
+
+    private actor QueryLog {
+        var queries: [String] = []
+        func append(_ query: String) { queries.append(query) }
+    }
+}
