@@ -54,7 +54,8 @@ public enum DocumentKind: String, Hashable, Sendable, CaseIterable, Codable, Cus
         if node["fsLayers"] != nil || node["schemaVersion"]?.isInteger(1) == true { return .manifest }
         if node["imageLayoutVersion"] != nil { return .layout }
         if node["rootfs"] != nil || (node["architecture"] != nil && node["os"] != nil) { return .config }
-        if node["digest"] != nil && node["size"] != nil { return .descriptor }
+        if node["digest"] != nil && (node["size"] != nil || node["mediaType"] != nil) { return .descriptor }
+        if node["size"] != nil && node["mediaType"] != nil { return .descriptor }
         if node["schemaVersion"] != nil && node["layers"] != nil { return .manifest }
         return nil
     }

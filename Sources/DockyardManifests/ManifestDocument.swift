@@ -112,17 +112,18 @@ public struct ManifestDocument: Hashable, Sendable {
 
         self.bytes = bytes
         self.digest = ContentDigest.sha256(of: bytes)
+        let validated = root.serialized()
         let isSchema1 = kind == .manifest && root["schemaVersion"]?.isInteger(1) == true
         switch kind {
         case .index:
-            content = .index(try Self.decode(ImageIndex.self, from: bytes))
+            content = .index(try Self.decode(ImageIndex.self, from: validated))
         case .config:
-            content = .config(try Self.decode(ImageConfiguration.self, from: bytes))
+            content = .config(try Self.decode(ImageConfiguration.self, from: validated))
         default:
             if isSchema1 {
-                content = .schema1(try Self.decode(Schema1Manifest.self, from: bytes))
+                content = .schema1(try Self.decode(Schema1Manifest.self, from: validated))
             } else {
-                content = .manifest(try Self.decode(ImageManifest.self, from: bytes))
+                content = .manifest(try Self.decode(ImageManifest.self, from: validated))
             }
         }
         if let given {
