@@ -107,7 +107,7 @@ public final class AsyncHTTPTransport: HTTPTransport {
             outgoing.tlsConfiguration = unverifiedTLS
         }
 
-        let deadline = nioDeadline(for: request)
+        let deadline = effectiveDeadline(for: request)
         logger.debug(
             "request",
             metadata: [
@@ -119,7 +119,7 @@ public final class AsyncHTTPTransport: HTTPTransport {
 
         let response: HTTPClientResponse
         do {
-            response = try await client.execute(outgoing, deadline: deadline, logger: clientLogger)
+            response = try await client.execute(outgoing, deadline: Self.nioDeadline(deadline), logger: clientLogger)
         } catch {
             let mapped = TransportError.mapping(error, url: url, during: .sending)
             logger.debug(
@@ -140,7 +140,7 @@ public final class AsyncHTTPTransport: HTTPTransport {
         return TransportResponse(
             status: response.status,
             headers: response.headers,
-            body: ByteBufferSequence(MappedBody(base: response.body, url: url)),
+            body: ByteBufferSequence(MappedBody(base: response.body, url: url, deadline: deadline)),
             url: url
         )
     }
@@ -156,14 +156,15 @@ public final class AsyncHTTPTransport: HTTPTransport {
         }
     }
 
-    private func nioDeadline(for request: TransportRequest) -> NIODeadline {
-        if let deadline = request.deadline {
-            return .now() + TimeAmount(ContinuousClock.now.duration(to: deadline))
-        }
-        if let timeout = configuration.timeout.request {
-            return .now() + TimeAmount(timeout)
-        }
-        return .distantFuture
+    /// The request's own deadline, or else now plus the configured whole-request timeout, or none.
+    private func effectiveDeadline(for request: TransportRequest) -> ContinuousClock.Instant? {
+        if let deadline = request.deadline { return deadline }
+        return configuration.timeout.request.map { ContinuousClock.now + $0 }
+    }
+
+    private static func nioDeadline(_ deadline: ContinuousClock.Instant?) -> NIODeadline {
+        guard let deadline else { return .distantFuture }
+        return .now() + TimeAmount(ContinuousClock.now.duration(to: deadline))
     }
 
     private static func loadCertificates(from file: URL) throws -> [NIOSSLCertificate] {
@@ -188,24 +189,58 @@ public final class AsyncHTTPTransport: HTTPTransport {
     }
 }
 
-/// A response body whose errors are ``TransportError``s.
+/// A response body whose errors are ``TransportError``s, and which stops at the request's deadline.
+///
+/// AsyncHTTPClient's deadline covers the exchange until the response head; the body is bounded here.
 private struct MappedBody: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let base: HTTPClientResponse.Body
     let url: URL
+    let deadline: ContinuousClock.Instant?
 
-    func makeAsyncIterator() -> Iterator { Iterator(base: base.makeAsyncIterator(), url: url) }
+    func makeAsyncIterator() -> Iterator {
+        Iterator(box: BodyIteratorBox(base.makeAsyncIterator()), url: url, deadline: deadline)
+    }
 
     struct Iterator: AsyncIteratorProtocol {
-        var base: HTTPClientResponse.Body.AsyncIterator
+        let box: BodyIteratorBox
         let url: URL
+        let deadline: ContinuousClock.Instant?
 
         mutating func next() async throws -> ByteBuffer? {
-            do {
-                return try await base.next()
-            } catch {
-                throw TransportError.mapping(error, url: url, during: .receiving)
+            guard let deadline else { return try await box.next(url: url) }
+            let expired = TransportError(
+                .timedOut,
+                message: "the request to \(url.loggableDescription) did not finish before its deadline"
+            )
+            guard ContinuousClock.now < deadline else { throw expired }
+            let box = self.box
+            let url = self.url
+            return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+                group.addTask { try await box.next(url: url) }
+                group.addTask {
+                    try await Task.sleep(until: deadline, clock: .continuous)
+                    throw expired
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next() else { return nil }
+                return first
             }
+        }
+    }
+}
+
+/// Holds AsyncHTTPClient's body iterator so that a child task can advance it; used by one task at a time.
+private final class BodyIteratorBox: @unchecked Sendable {
+    private var base: HTTPClientResponse.Body.AsyncIterator
+
+    init(_ base: HTTPClientResponse.Body.AsyncIterator) { self.base = base }
+
+    func next(url: URL) async throws -> ByteBuffer? {
+        do {
+            return try await base.next()
+        } catch {
+            throw TransportError.mapping(error, url: url, during: .receiving)
         }
     }
 }

@@ -123,7 +123,7 @@ public struct RedirectingTransport: HTTPTransport {
             !location.isEmpty
         else { return nil }
 
-        guard let target = URL(string: location, relativeTo: current.url)?.absoluteURL, target.host != nil else {
+        guard let target = URL(string: location, relativeTo: current.url)?.absoluteURL else {
             throw TransportError(
                 .redirectFailed,
                 message: "\(current.url.loggableDescription) redirected to an invalid Location"
@@ -135,6 +135,12 @@ public struct RedirectingTransport: HTTPTransport {
                 .redirectFailed,
                 message: "\(current.url.loggableDescription) redirected to a '\(scheme)' URL; "
                     + "only http and https are followed"
+            )
+        }
+        guard let host = target.host, !host.isEmpty else {
+            throw TransportError(
+                .redirectFailed,
+                message: "\(current.url.loggableDescription) redirected to a Location without a host"
             )
         }
 
