@@ -1,0 +1,65 @@
+import DockyardTransport
+import Testing
+
+/// A deterministic generator (SplitMix64), so that jitter tests are reproducible.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Suite("RetryPolicy")
+struct RetryPolicyTests {
+    @Test("default values")
+    func defaults() {
+        let policy = RetryPolicy.default
+        #expect(policy.maxAttempts == 4)
+        #expect(policy.baseDelay == .milliseconds(250))
+        #expect(policy.maxDelay == .seconds(8))
+        #expect(policy.maxTotalTime == .seconds(60))
+        #expect(policy.retryableStatuses == [408, 429, 500, 502, 503, 504])
+        #expect(!policy.retriesNonIdempotentRequests)
+        #expect(RetryPolicy.none.maxAttempts == 1)
+    }
+
+    @Test("the ceiling doubles from the base and stops at maxDelay", arguments: [
+        (1, Duration.milliseconds(250)),
+        (2, .milliseconds(500)),
+        (3, .seconds(1)),
+        (4, .seconds(2)),
+        (6, .seconds(8)),
+        (7, .seconds(8)),
+        (200, .seconds(8)),
+    ])
+    func ceiling(retry: Int, expected: Duration) {
+        #expect(RetryPolicy.default.backoffCeiling(beforeRetry: retry) == expected)
+    }
+
+    @Test("full jitter stays within [0, ceiling] and actually varies")
+    func jitterBounds() {
+        var generator = SeededGenerator(state: 42)
+        let policy = RetryPolicy.default
+        for retry in 1...8 {
+            let ceiling = policy.backoffCeiling(beforeRetry: retry)
+            var seen: Set<Duration> = []
+            for _ in 0..<200 {
+                let wait = policy.backoff(beforeRetry: retry, using: &generator)
+                #expect(wait >= .zero && wait <= ceiling)
+                seen.insert(wait)
+            }
+            #expect(seen.count > 100, "jitter should spread waits, got \(seen.count) distinct values")
+            // Full jitter: some waits fall in the lower half of the range.
+        }
+    }
+
+    @Test("a zero base means no wait")
+    func zeroBase() {
+        let policy = RetryPolicy(baseDelay: .zero)
+        #expect(policy.backoff(beforeRetry: 3) == .zero)
+    }
+}
