@@ -211,7 +211,7 @@ struct HubIntegrationTests {
             #expect(!all.isEmpty && all.count <= 10)
             let official = try await client.search("nginx", limit: 10, filters: try HubSearchFilters(parsing: ["is-official=true"]))
             #expect(official.map(\.name).contains("nginx"))
-            #expect(official.allSatisfy(\.isOfficial))
+            #expect(official.allSatisfy { $0.isOfficial })
             let starred = try await client.search("nginx", limit: 10, filters: HubSearchFilters(minimumStars: 1000))
             #expect(starred.allSatisfy { $0.starCount >= 1000 })
             let error = await #expect(throws: HubAPIError.self) { try await client.search("nginx", limit: 101) }
