@@ -35,6 +35,36 @@ public struct HostPolicy: Sendable, Hashable {
         )
     }
 
+    /// Checks that a URL may be requested: `https`, or plain `http` to a registry allowed by this policy.
+    ///
+    /// - Parameter url: The URL about to be requested.
+    /// - Throws: ``TransportError`` with code ``TransportError/Code/insecureRefused`` for plain HTTP to a
+    ///   registry that is neither loopback nor listed, and ``TransportError/Code/invalidRequest`` for another
+    ///   scheme or a URL without a host.
+    public func check(_ url: URL) throws(TransportError) {
+        guard let host = url.host, !host.isEmpty else {
+            throw TransportError(.invalidRequest, message: "the URL \(url.loggableDescription) has no host")
+        }
+        switch url.scheme?.lowercased() {
+        case "https":
+            return
+        case "http":
+            let registry = url.hostAndPort
+            guard allowsPlainHTTP(forRegistry: registry) else {
+                throw TransportError(
+                    .insecureRefused,
+                    message: "refusing plain HTTP to \(registry): it is not a loopback registry; use https, "
+                        + "or mark it insecure with --insecure \(registry)"
+                )
+            }
+        default:
+            throw TransportError(
+                .invalidRequest,
+                message: "unsupported URL scheme in \(url.loggableDescription); use http or https"
+            )
+        }
+    }
+
     /// Whether a registry may be reached over plain HTTP, given the registries listed as insecure.
     ///
     /// - Parameters:
