@@ -1,4 +1,5 @@
 import DockyardTransport
+import Foundation
 import Testing
 
 @Suite("HostPolicy")
@@ -42,5 +43,27 @@ struct HostPolicyTests {
         #expect(!policy.allowsPlainHTTP(forRegistry: "127.0.0.1:5000"))
         #expect(HostPolicy(insecureRegistries: ["127.0.0.1:5000"], allowsLoopbackPlainHTTP: false)
             .allowsPlainHTTP(forRegistry: "127.0.0.1:5000"))
+    }
+
+    @Test("checking URLs", arguments: [
+        ("https://registry.example.com/v2/", nil),
+        ("http://127.0.0.1:5000/v2/", nil),
+        ("http://localhost/v2/", nil),
+        ("http://[::1]:5000/v2/", nil),
+        ("http://insecure.example.com:5000/v2/", nil),
+        ("http://registry.example.com/v2/", "insecureRefused"),
+        ("http://insecure.example.com:5001/v2/", "insecureRefused"),
+        ("ftp://registry.example.com/", "invalidRequest"),
+    ] as [(String, String?)])
+    func check(url: String, expectedCode: String?) throws {
+        let policy = HostPolicy(insecureRegistries: ["insecure.example.com:5000"])
+        let target = try #require(URL(string: url))
+        do {
+            try policy.check(target)
+            #expect(expectedCode == nil)
+        } catch {
+            #expect(error.code.description == expectedCode, "\(error.message)")
+            if expectedCode == "insecureRefused" { #expect(error.message.contains("--insecure")) }
+        }
     }
 }

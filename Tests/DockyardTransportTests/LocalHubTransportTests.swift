@@ -6,14 +6,8 @@ import NIOCore
 import NIOHTTP1
 import Testing
 
-/// Runs when localhub is up, and fails instead of skipping when `scripts/test` requires the servers.
-let localHubTrait: some SuiteTrait = .enabled(
-    if: LocalHub.current != nil || TestServices.areRequired,
-    "localhub is not running; \(TestServices.howToStart)"
-)
-
 /// The transport against the real localhub registries, TLS registry and fault proxies.
-@Suite("AsyncHTTPTransport against localhub", .serialized, localHubTrait)
+@Suite("AsyncHTTPTransport against localhub", .serialized, .requiresLocalHub)
 struct LocalHubTransportTests {
     /// Fast retries, so that tests take milliseconds per retry instead of seconds.
     static let fastRetries = RetryPolicy(baseDelay: .milliseconds(5), maxDelay: .milliseconds(20))
@@ -73,6 +67,22 @@ struct LocalHubTransportTests {
             }
             #expect(error?.code == .connectionFailed)
             #expect(error?.message.contains("127.0.0.1:\(port)") == true, "\(error?.message ?? "")")
+        }
+    }
+
+    @Test("a server that accepts the connection but never answers hits the idle read timeout")
+    func idleReadTimeout() async throws {
+        let listener = try SilentListener()
+        defer { listener.stop() }
+        var configuration = AsyncHTTPTransport.Configuration()
+        configuration.timeout.read = .milliseconds(300)
+        try await withTransport(configuration) { transport in
+            let start = ContinuousClock.now
+            let error = await #expect(throws: TransportError.self) {
+                _ = try await transport.send(TransportRequest(url: URL(string: "http://127.0.0.1:\(listener.port)/v2/")!))
+            }
+            #expect(error?.code == .timedOut)
+            #expect(ContinuousClock.now - start < .seconds(10))
         }
     }
 
@@ -367,6 +377,31 @@ struct LocalHubTransportTests {
         try #require(bound)
         return Int(UInt16(bigEndian: address.sin_port))
     }
+}
+
+/// A loopback TCP socket that listens but never accepts: the kernel completes connections, nobody answers.
+final class SilentListener: Sendable {
+    let fd: Int32
+    let port: Int
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ready = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 && listen(fd, 16) == 0
+            }
+        }
+        try #require(ready, "could not listen on loopback")
+        self.fd = fd
+        self.port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func stop() { _ = close(fd) }
 }
 
 /// Deterministic blob bytes with their digest, and the distribution API calls to push them.
