@@ -158,3 +158,63 @@ struct ServicesSmokeTests {
         "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
     }
 }
+
+/// The helpers that set up servers and images for other tests.
+@Suite("Test server helpers", .tags(.integration))
+struct ServiceHelperTests {
+    @Test("a private localhub starts with its own token lifetime, answers, and stops", .requiresLocalHub)
+    func privateLocalHub() async throws {
+        _ = try LocalHub.required()
+        let state = try await LocalHub.launch(.init(tokenLifetime: 7, exactExpiry: true)) { hub in
+            #expect(hub.tokenServer.lifetime == 7)
+            #expect(hub.tokenServer.exactExpiry)
+            let ping = try await ControlHTTP.get(hub.open.v2())
+            #expect(ping.status == 200)
+            let settings = try await hub.tokenServer.settings()
+            #expect(settings["lifetime"]?.int == 7)
+            return hub
+        }
+        // Stopped: the port no longer answers.
+        await #expect(throws: ControlError.self) { _ = try await ControlHTTP.get(state.open.v2()) }
+    }
+
+    @Test("ImageBuilder writes a multi-platform layout that skopeo copies, with matching digests",
+          .requiresLocalHub, .requiresSkopeo)
+    func imageBuilderWithSkopeo() async throws {
+        let hub = try LocalHub.required()
+        let scratch = try TemporaryDirectory()
+        let layout = try await ImageBuilder.makeLayout(
+            at: scratch.appending("layout"), platforms: ["linux/amd64", "linux/arm64/v8"], layerSizes: [2048, 0],
+            seed: ImageBuilder.uniqueSuffix())
+        #expect(layout.images.count == 2)
+        #expect(layout.descriptor.mediaType == "application/vnd.oci.image.index.v1+json")
+        // The layer's diff ID is the digest of its uncompressed tar.
+        let layer = try #require(layout.images.first?.layers.first)
+        let unzipped = try await ProcessRunner.check("sh", arguments: ["-c", "gzip -dc < \"$1\" | sha256sum", "sh", layout.blobPath(layer.digest).path])
+        #expect("sha256:" + (unzipped.stdoutText.split(separator: " ").first.map(String.init) ?? "") == layer.diffID)
+
+        for registry in [hub.open, hub.tls] {
+            let skopeo = Skopeo.for(hub, registry: registry)
+            let destination = "docker://" + registry.reference("smoke/multi-\(ImageBuilder.uniqueSuffix())", tag: "v1")
+            try await skopeo.copy(layout.skopeoReference, destination, allPlatforms: true)
+            let raw = try await skopeo.inspectRaw(destination)
+            let digest = try await ProcessRunner.run("sha256sum", arguments: [], stdin: raw)
+            #expect("sha256:" + (digest.stdoutText.split(separator: " ").first.map(String.init) ?? "") == layout.descriptor.digest)
+        }
+    }
+
+    @Test("skopeo pushes to the token registry as the user and is refused in another user's namespace",
+          .requiresLocalHub, .requiresSkopeo)
+    func skopeoToken() async throws {
+        let hub = try LocalHub.required()
+        let scratch = try TemporaryDirectory()
+        let layout = try await ImageBuilder.makeLayout(at: scratch.appending("layout"), seed: ImageBuilder.uniqueSuffix())
+        let skopeo = Skopeo()
+        let own = "docker://" + hub.token.reference("\(hub.user.username)/smoke-\(ImageBuilder.uniqueSuffix())", tag: "v1")
+        try await skopeo.copy(layout.skopeoReference, own, destinationCredentials: hub.user)
+        let other = "docker://" + hub.token.reference("\(hub.user2.username)/smoke-\(ImageBuilder.uniqueSuffix())", tag: "v1")
+        await #expect(throws: ProcessFailure.self) {
+            try await skopeo.copy(layout.skopeoReference, other, destinationCredentials: hub.user)
+        }
+    }
+}

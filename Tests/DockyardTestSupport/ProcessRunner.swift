@@ -70,6 +70,11 @@ public enum ProcessRunner {
     ///   - inheritEnvironment: Whether to start from this process's environment; `true` by default.
     ///   - currentDirectory: The working directory; this process's by default.
     ///   - timeout: How long the program may run before it is terminated (SIGTERM, then SIGKILL after 5 s).
+    ///   - startsBackgroundProcesses: Set it for programs that leave daemons running (localhub's and hubsim's
+    ///     `start`). Foundation notices a child's exit when the last holder of a descriptor it shares with the
+    ///     child closes it, so a daemon inheriting that descriptor would make the run wait for the daemon. With this
+    ///     flag the program runs under a small launcher that closes inherited descriptors and restores default
+    ///     signal handling (so `stop` can end the daemons with SIGTERM).
     /// - Returns: The exit status and everything written to standard output and standard error.
     /// - Throws: ``ProcessRunnerError`` when the program cannot be found or started, or runs too long.
     public static func run(
@@ -79,10 +84,17 @@ public enum ProcessRunner {
         environment: [String: String] = [:],
         inheritEnvironment: Bool = true,
         currentDirectory: URL? = nil,
-        timeout: Duration = .seconds(300)
+        timeout: Duration = .seconds(300),
+        startsBackgroundProcesses: Bool = false
     ) async throws -> ProcessResult {
-        guard let executableURL = locate(executable) else { throw ProcessRunnerError.executableNotFound(executable) }
+        guard var executableURL = locate(executable) else { throw ProcessRunnerError.executableNotFound(executable) }
         let command = ([executable] + arguments).joined(separator: " ")
+        var arguments = arguments
+        if startsBackgroundProcesses {
+            guard let python = locate("python3") else { throw ProcessRunnerError.executableNotFound("python3") }
+            arguments = ["-c", launcher, executableURL.path] + arguments
+            executableURL = python
+        }
         let scratch = try TemporaryDirectory(prefix: "process")
         defer { scratch.remove() }
         let outURL = scratch.url.appendingPathComponent("stdout")
@@ -154,6 +166,7 @@ public enum ProcessRunner {
     ///   - stdin: Bytes for standard input.
     ///   - environment: Variables added to the inherited environment.
     ///   - timeout: How long the program may run.
+    ///   - startsBackgroundProcesses: Whether the program leaves daemons running (see ``run(_:arguments:stdin:environment:inheritEnvironment:currentDirectory:timeout:startsBackgroundProcesses:)``).
     /// - Returns: The result of a successful run.
     /// - Throws: ``ProcessRunnerError``, or ``ProcessFailure`` when the status is not 0.
     @discardableResult
@@ -162,14 +175,27 @@ public enum ProcessRunner {
         arguments: [String] = [],
         stdin: Data? = nil,
         environment: [String: String] = [:],
-        timeout: Duration = .seconds(300)
+        timeout: Duration = .seconds(300),
+        startsBackgroundProcesses: Bool = false
     ) async throws -> ProcessResult {
-        let result = try await run(executable, arguments: arguments, stdin: stdin, environment: environment, timeout: timeout)
+        let result = try await run(
+            executable, arguments: arguments, stdin: stdin, environment: environment, timeout: timeout,
+            startsBackgroundProcesses: startsBackgroundProcesses)
         guard result.succeeded else {
             throw ProcessFailure(command: ([executable] + arguments).joined(separator: " "), result: result)
         }
         return result
     }
+
+    /// Runs argv[1:] with descriptors above 2 closed and default signal handling, and exits with its status.
+    private static let launcher = """
+        import os, signal, subprocess, sys
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGPIPE):
+            signal.signal(s, signal.SIG_DFL)
+        code = subprocess.call(sys.argv[1:], close_fds=True)
+        sys.exit(code if code >= 0 else 128 - code)
+        """
 
     /// The file URL of `name`: itself when it contains a `/`, otherwise the first match on `PATH`.
     ///

@@ -1,0 +1,92 @@
+import Foundation
+
+extension LocalHub {
+    /// Settings for a private set of localhub servers (see ``launch(_:_:)``).
+    public struct LaunchOptions: Sendable {
+        /// Token lifetime in seconds (`--token-lifetime`); localhub's default is 300.
+        public var tokenLifetime: Int?
+        /// Make the registry reject tokens exactly `tokenLifetime` seconds after issue (`--exact-expiry`).
+        public var exactExpiry: Bool
+        /// Globs of publicly pullable repositories (`--public`); empty keeps localhub's defaults.
+        public var publicRepositories: [String]
+        /// A users file; `nil` uses the shared one of the running servers (`$LOCALHUB_USERS`) when there is one.
+        public var usersFile: URL?
+        /// The initial scenario of both fault proxies.
+        public var faultScenario: FaultProxy.Scenario?
+        /// Its parameters.
+        public var faultParams: [String: TestJSON]
+
+        /// Creates options; every default matches `scripts/test`'s servers.
+        ///
+        /// - Parameters:
+        ///   - tokenLifetime: Token lifetime in seconds.
+        ///   - exactExpiry: Whether tokens expire exactly at `tokenLifetime`.
+        ///   - publicRepositories: Globs of public repositories.
+        ///   - usersFile: A users file.
+        ///   - faultScenario: The proxies' initial scenario.
+        ///   - faultParams: Its parameters.
+        public init(
+            tokenLifetime: Int? = nil, exactExpiry: Bool = false, publicRepositories: [String] = [],
+            usersFile: URL? = nil, faultScenario: FaultProxy.Scenario? = nil, faultParams: [String: TestJSON] = [:]
+        ) {
+            self.tokenLifetime = tokenLifetime
+            self.exactExpiry = exactExpiry
+            self.publicRepositories = publicRepositories
+            self.usersFile = usersFile
+            self.faultScenario = faultScenario
+            self.faultParams = faultParams
+        }
+    }
+
+    /// Starts a private set of localhub servers (every component, ~2–3 s), runs `body`, and stops them.
+    ///
+    /// Use it when a test needs settings that would disturb other tests on the shared servers, such as a token
+    /// lifetime of a few seconds:
+    ///
+    /// ```swift
+    /// try await LocalHub.launch(.init(tokenLifetime: 3, exactExpiry: true)) { hub in … }
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - options: The servers' settings.
+    ///   - body: The test's work; it receives the private servers.
+    /// - Returns: What `body` returns.
+    /// - Throws: What `body` throws, or ``ProcessFailure`` when the servers do not start.
+    public static func launch<T>(_ options: LaunchOptions = LaunchOptions(), _ body: (LocalHub) async throws -> T) async throws -> T {
+        let scratch = try TemporaryDirectory(prefix: "localhub")
+        let state = scratch.appending("state")
+        let start = TestFixtures.localhub.appendingPathComponent("start").path
+        let stop = TestFixtures.localhub.appendingPathComponent("stop").path
+        var arguments = ["--state", state.path]
+        if let lifetime = options.tokenLifetime { arguments += ["--token-lifetime", String(lifetime)] }
+        if options.exactExpiry { arguments.append("--exact-expiry") }
+        for glob in options.publicRepositories { arguments += ["--public", glob] }
+        let users = options.usersFile?.path ?? ProcessInfo.processInfo.environment["LOCALHUB_USERS"]
+        if let users, FileManager.default.fileExists(atPath: users) { arguments += ["--users", users] }
+        if let scenario = options.faultScenario {
+            arguments += ["--fault-scenario", scenario.rawValue]
+            if !options.faultParams.isEmpty {
+                arguments += ["--fault-params", TestJSON.object(options.faultParams).description]
+            }
+        }
+        // Ports and paths come from the env file start writes; its values are shell-quoted, so let bash read it.
+        _ = try await ProcessRunner.check(start, arguments: arguments, timeout: .seconds(120), startsBackgroundProcesses: true)
+        do {
+            let dump = try await ProcessRunner.check(
+                "bash", arguments: ["-c", "set -a; . \"$1\"; env -0", "read-env", state.appendingPathComponent("env").path])
+            var environment: [String: String] = [:]
+            for entry in dump.stdout.split(separator: 0) {
+                let text = String(decoding: entry, as: UTF8.self)
+                guard text.hasPrefix("LOCALHUB_"), let equals = text.firstIndex(of: "=") else { continue }
+                environment[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            let hub = try LocalHub(environment: environment)
+            let value = try await body(hub)
+            try await ProcessRunner.check(stop, arguments: ["--state", state.path], timeout: .seconds(60))
+            return value
+        } catch {
+            _ = try? await ProcessRunner.run(stop, arguments: ["--state", state.path], timeout: .seconds(60))
+            throw error
+        }
+    }
+}
