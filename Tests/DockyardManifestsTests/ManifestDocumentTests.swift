@@ -210,6 +210,37 @@ struct ManifestDocumentTests {
         #expect(error.path == "history")
     }
 
+    @Test("a signed schema 1 manifest is identified by the digest of its JWS payload")
+    func schema1Payload() throws {
+        let blob = "sha256:a3ed95caeb02ffe68cdd9fd84406680ae93d633cb16422d00e8a7c22955b46d4"
+        let payload = """
+            {
+               "schemaVersion": 1,
+               "name": "library/busybox",
+               "tag": "latest",
+               "architecture": "amd64",
+               "fsLayers": [ { "blobSum": "\(blob)" } ],
+               "history": [ { "v1Compatibility": "{}" } ]
+            }
+            """
+        let payloadBytes = Array(payload.utf8)
+        let formatLength = payloadBytes.count - 2  // everything before the closing "\n}"
+        func base64url(_ bytes: [UInt8]) -> String {
+            Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        }
+        let protected = base64url(Array(#"{"formatLength":\#(formatLength),"formatTail":"\#(base64url(Array("\n}".utf8)))","time":"2016-01-01T00:00:00Z"}"#.utf8))
+        let signed = Array(payloadBytes[..<formatLength])
+            + Array(#",\#n   "signatures": [ { "header": { "alg": "ES256" }, "signature": "c2ln", "protected": "\#(protected)" } ]\#n}"#.utf8)
+        let document = try ManifestDocument(bytes: signed, mediaType: .dockerSchema1Signed)
+        #expect(document.schema1Payload == payloadBytes)
+        #expect(document.schema1PayloadDigest == ContentDigest.sha256(of: payloadBytes))
+        #expect(document.digest == ContentDigest.sha256(of: signed))
+        #expect(document.digest != document.schema1PayloadDigest)
+        // Other documents have no schema 1 payload.
+        #expect(try ManifestDocument(bytes: Array(Samples.manifestCompact.utf8)).schema1PayloadDigest == nil)
+    }
+
     @Test("descriptors and oci-layout files validate but are not ManifestDocuments")
     func notDocuments() throws {
         let descriptor = #"{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":1,"digest":"\#(Samples.configDigest)"}"#
