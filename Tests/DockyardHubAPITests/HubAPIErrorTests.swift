@@ -20,13 +20,13 @@ struct HubAPIErrorTests {
     ])
     func shapes(status: Int, body: String, message: String, fields: [String: [String]], code: HubAPIError.Code) {
         let error = HubAPIError.decode(status: status, body: Array(body.utf8), method: "GET",
-                                       url: URL(string: "https://hub.docker.com/v2/x?token=secret"))
+                                       url: URL(string: "https://hub.docker.com/v2/x?token=hunter2"))
         #expect(error.status == status)
         #expect(error.message == message)
         #expect(error.fieldErrors == fields)
         #expect(error.code == code)
         #expect(error.url == "https://hub.docker.com/v2/x")
-        #expect(!error.description.contains("secret"))
+        #expect(!error.description.contains("hunter2"))
     }
 
     @Test("a 401 carrying login_2fa_token means two-factor is required")

@@ -493,7 +493,22 @@ struct HubIntegrationTests {
     @Test("hubsim's request log shows no request of ours that violated the official spec")
     func specConformance() async throws {
         let hub = try HubSim.required()
-        let violations = try await hub.specViolations().filter { ($0["user_agent"]?.string ?? "").hasPrefix("dockyard") }
+        // A control: a request that breaks the spec on purpose (page_size above 100) must be found by the check.
+        let probe = try await withHubClient(hub, pageSize: 100, userAgent: "spec-probe/\(UUID().uuidString)") { client in
+            let error = await #expect(throws: HubAPIError.self) {
+                _ = try await client.repositories(in: "alice", pageSize: 500).collect()
+            }
+            #expect(error?.code == .invalidRequest)
+            #expect(error?.fieldErrors["page_size"] != nil)
+            return client.configuration.userAgent
+        }
+        let all = try await hub.specViolations()
+        #expect(all.contains { $0["user_agent"]?.string == probe }, "the spec check found no violation in a deliberate one")
+        // Ours: these tests' clients and the dockyard CLI's HubClient (other suites' traffic is theirs to check).
+        let violations = all.filter {
+            let agent = $0["user_agent"]?.string ?? ""
+            return agent.hasPrefix("dockyard-tests/hub") || agent.contains("(HubAPI)")
+        }
         #expect(violations.isEmpty, "spec violations: \(violations.prefix(5).map(\.description))")
     }
 }
