@@ -70,7 +70,15 @@ extension LocalHub {
             }
         }
         // Ports and paths come from the env file start writes; its values are shell-quoted, so let bash read it.
-        _ = try await ProcessRunner.check(start, arguments: arguments, timeout: .seconds(120), startsBackgroundProcesses: true)
+        // docker-registry reads REGISTRY_* variables as configuration (REGISTRY_AUTH_FILE, set for skopeo, would
+        // break it), so the servers start without them.
+        let environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("REGISTRY_") }
+        let started = try await ProcessRunner.run(
+            start, arguments: arguments, environment: environment, inheritEnvironment: false, timeout: .seconds(120),
+            startsBackgroundProcesses: true)
+        guard started.succeeded else {
+            throw ProcessFailure(command: ([start] + arguments).joined(separator: " "), result: started)
+        }
         do {
             let dump = try await ProcessRunner.check(
                 "bash", arguments: ["-c", "set -a; . \"$1\"; env -0", "read-env", state.appendingPathComponent("env").path])
