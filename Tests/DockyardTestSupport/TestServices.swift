@@ -22,7 +22,10 @@ public struct ServiceUnavailable: Error, CustomStringConvertible {
 
     /// Which server, which variables, and how to start it.
     public var description: String {
-        "\(service) is not running (\(missing.joined(separator: ", ")) unset or invalid); \(TestServices.howToStart)"
+        let names = missing.count > 3
+            ? missing.prefix(3).joined(separator: ", ") + " and \(missing.count - 3) more"
+            : missing.joined(separator: ", ")
+        return "\(service) is not running (\(names) unset or invalid); \(TestServices.howToStart)"
     }
 }
 
