@@ -37,6 +37,9 @@ struct DockyardCommand: AsyncParsableCommand {
         } catch is CleanExit {
             Foundation.exit(0)
         } catch {
+            // `--help` parses into a help command whose `run()` throws ArgumentParser's own error.
+            let code = exitCode(for: error)
+            if code == .success || code == .validationFailure { exitForParserError(error) }
             Output.error(error)
             Foundation.exit(1)
         }
