@@ -15,6 +15,18 @@ struct ContentDigestTests {
         #expect(ContentDigest.sha512(of: [UInt8]()).encoded.count == 128)
     }
 
+    @Test func nonContiguousSequencesAreHashedInChunks() {
+        let count = 100_003  // several internal 16 KiB chunks and a remainder
+        let lazyBytes = (0..<count).lazy.map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let array = Array(lazyBytes)
+        #expect(ContentDigest.sha256(of: lazyBytes) == ContentDigest.sha256(of: array))
+        #expect(ContentDigest.sha512(of: lazyBytes) == ContentDigest.sha512(of: array))
+        var hasher = DigestHasher()
+        hasher.update(sequence: lazyBytes)
+        #expect(hasher.byteCount == Int64(count))
+        #expect(ContentDigest.sha256(of: array) != ContentDigest.sha256(of: array.dropLast()))
+    }
+
     @Test func hasherForksAndContinues() {
         var hasher = DigestHasher()
         hasher.update(Data("ab".utf8))
