@@ -131,6 +131,18 @@ public struct HubAPIError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The same error naming a different URL (used to hide capability URLs such as trigger and callback URLs,
+    /// whose paths are secrets).
+    func replacingURL(with text: String) -> HubAPIError {
+        HubAPIError(code, status: status, message: message, fieldErrors: fieldErrors, serverCode: serverCode,
+                    method: method, url: text, retryAfter: retryAfter, rateLimit: rateLimit)
+    }
+
+    /// A capability URL reduced to its origin, for messages.
+    static func origin(of url: URL, _ label: String) -> String {
+        "\(url.scheme ?? "https")://\(url.host ?? "?")\(url.port.map { ":\($0)" } ?? "")/<\(label)>"
+    }
+
     /// The code for an HTTP status.
     static func code(forStatus status: Int) -> Code {
         switch status {

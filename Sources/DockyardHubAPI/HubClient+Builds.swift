@@ -129,7 +129,12 @@ extension HubClient {
         case .dockerTag(let tag): body = ["docker_tag": .string(tag)]
         case .source(let type, let name): body = ["source_type": .string(type.rawValue), "source_name": .string(name)]
         }
-        _ = try await send(.POST, triggerURL, body: try HubClient.encode(body), accept: "application/json, text/plain", auth: .none)
+        do {
+            _ = try await send(.POST, triggerURL, body: try HubClient.encode(body), accept: "application/json, text/plain", auth: .none)
+        } catch let error as HubAPIError {
+            // The trigger URL holds the trigger token: keep it out of messages.
+            throw error.replacingURL(with: HubAPIError.origin(of: triggerURL, "trigger URL"))
+        }
     }
 
     /// A repository's trigger URLs (admin access needed).

@@ -78,7 +78,12 @@ extension HubClient {
         guard let scheme = callbackURL.scheme?.lowercased(), scheme == "http" || scheme == "https", callbackURL.host != nil else {
             throw HubAPIError(.invalidArgument, message: "the callback URL must be an absolute http(s) URL")
         }
-        _ = try await send(.POST, callbackURL, body: try HubClient.encode(callback), auth: .none)
+        do {
+            _ = try await send(.POST, callbackURL, body: try HubClient.encode(callback), auth: .none)
+        } catch let error as HubAPIError {
+            // The callback URL is a capability: keep its path out of messages.
+            throw error.replacingURL(with: HubAPIError.origin(of: callbackURL, "callback URL"))
+        }
     }
 
     private struct HookBody: Encodable {

@@ -131,3 +131,19 @@ struct HubListTests {
         #expect(throws: HubAPIError.self) { _ = try HubClient(configuration: .init(pageSize: size), transport: transport) }
     }
 }
+
+@Suite("Capability URLs stay out of errors")
+struct CapabilityURLTests {
+    @Test("a refused trigger or callback names only the origin")
+    func redacted() async throws {
+        let transport = ScriptedTransport { _ in (404, [:], #"{"detail":"Not found."}"#) }
+        let client = try HubClient(transport: transport)
+        let trigger = try #require(URL(string: "https://hub.docker.com/api/build/v1/source/SOURCE-SECRET/trigger/TRIGGER-SECRET/call/"))
+        let error = await #expect(throws: HubAPIError.self) { try await client.triggerBuild(url: trigger) }
+        #expect(error?.code == .notFound)
+        #expect(error?.description.contains("SECRET") == false)
+        let callback = try #require(URL(string: "https://registry.hub.docker.com/u/a/b/hook/HOOK-SECRET/"))
+        let refused = await #expect(throws: HubAPIError.self) { try await client.sendCallback(try WebhookCallback(state: .success), to: callback) }
+        #expect(refused?.description.contains("SECRET") == false)
+    }
+}
