@@ -237,11 +237,15 @@ private final class BodyIteratorBox: @unchecked Sendable {
     init(_ base: HTTPClientResponse.Body.AsyncIterator) { self.base = base }
 
     func next(url: URL) async throws -> ByteBuffer? {
+        let buffer: ByteBuffer?
         do {
-            return try await base.next()
+            buffer = try await base.next()
         } catch {
             throw TransportError.mapping(error, url: url, during: .receiving)
         }
+        // A cancelled read may end the stream early; it must not pass for the end of the body.
+        if buffer == nil, Task.isCancelled { throw CancellationError() }
+        return buffer
     }
 }
 
