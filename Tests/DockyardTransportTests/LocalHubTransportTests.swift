@@ -167,7 +167,12 @@ struct LocalHubTransportTests {
                 #expect(response.status == .ok)
                 await response.body.drain()
                 #expect(try await proxy.state().injected == 2)
-                let statuses = try proxy.requests(since: mark).filter { $0.path == "/v2/" }.map(\.status)
+                var statuses: [Int?] = []
+                for _ in 0..<40 {
+                    statuses = try proxy.requests(since: mark).filter { $0.path == "/v2/" }.map(\.status)
+                    if statuses.count >= 3 { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
                 #expect(statuses == [503, 503, 200])
             }
         }
@@ -262,6 +267,35 @@ struct LocalHubTransportTests {
         }
     }
 
+    @Test("cancelling a body read mid-stream throws; it never passes for a complete body", arguments: [false, true])
+    func cancelMidBody(withDeadline: Bool) async throws {
+        let hub = try LocalHub.required()
+        let blob = TestBlob(size: 512 << 10, seed: 5)
+        try await withTransport { transport in
+            try await blob.push(to: hub.open.url, repository: "h3/transport-cancel", transport: transport, chunked: false)
+            try await hub.fault.withScenario(.slow, params: ["rate": 65536]) { proxy in
+                let request = TransportRequest(
+                    url: blob.url(in: proxy.url, repository: "h3/transport-cancel"),
+                    deadline: withDeadline ? .now + .seconds(60) : nil)
+                let reader = Task {
+                    let response = try await transport.send(request)
+                    var count = 0
+                    for try await chunk in response.body { count += chunk.readableBytes }
+                    return count
+                }
+                try await Task.sleep(for: .milliseconds(400))
+                reader.cancel()
+                let outcome = await reader.result
+                switch outcome {
+                case .success(let count):
+                    Issue.record("a cancelled read finished normally with \(count) of \(blob.bytes.count) bytes")
+                case .failure(let error):
+                    #expect(error is CancellationError || error is TransportError, "\(error)")
+                }
+            }
+        }
+    }
+
     // MARK: Redirects through the fault-token proxy
 
     @Test("a cross-host redirect to the CDN carries no Authorization")
@@ -321,7 +355,13 @@ struct LocalHubTransportTests {
                 #expect(response.status == .ok, "the registry accepted the token on the redirect target")
                 #expect(response.url == proxy.registry.v2())
                 await response.body.drain()
-                let pings = try proxy.requests(since: mark).filter { $0.path == "/v2/" }
+                // The proxy writes its log line after the response; give it a moment.
+                var pings: [FaultProxy.LogEntry] = []
+                for _ in 0..<40 {
+                    pings = try proxy.requests(since: mark).filter { $0.path == "/v2/" }
+                    if !pings.isEmpty { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
                 #expect(pings.count == 1)
                 #expect(pings.first?.authorization == true)
             }
