@@ -207,19 +207,23 @@ public struct CredentialHelper: Sendable {
             try? handle.close()
         }
 
+        // The helper runs in its own process group (Foundation spawns it so), which is killed as a whole: a
+        // script's children (a `sleep`, a GUI prompt) would otherwise keep the pipes open. SIGKILL, because the
+        // child inherits a signal mask that may block SIGTERM.
         let pid = process.processIdentifier
         let timeoutTask = Task {
             try await Task.sleep(for: timeout)
             outcome.markTimedOut()
-            kill(pid, SIGTERM)
-            try await Task.sleep(for: .seconds(2))
+            kill(-pid, SIGKILL)
             kill(pid, SIGKILL)
+            // Whatever escaped the group may still hold the pipes: stop waiting for it after a grace period.
+            try await Task.sleep(for: .seconds(3))
+            exited.signal()
         }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             DispatchQueue.global().async {
                 exited.wait()
-                // A helper's own children may keep the pipes open; don't wait for them forever.
-                _ = group.wait(timeout: .now() + .seconds(5))
+                _ = group.wait(timeout: .now() + .seconds(2))
                 continuation.resume()
             }
         }
