@@ -59,18 +59,11 @@ public struct ImageReference: Hashable, Sendable, Codable, CustomStringConvertib
     ///   (``ReferenceError/digestInvalidLength``, ``ReferenceError/digestInvalidFormat``,
     ///   ``ReferenceError/digestUnsupported``) when the digest is not valid.
     public init(parsing string: String) throws(ReferenceError) {
-        guard !string.isEmpty else { throw .nameEmpty }
         var text = string
-        let result = text.withUTF8 { ImageReference.parseStrict($0) }
+        let result = text.withUTF8 { ImageReference.parseStrictReportingCase($0) }
         switch result {
-        case .success(let reference):
-            self = reference
-        case .failure(.invalidFormat):
-            let lower = Casing.lowercased(string)
-            if lower != string, ReferenceGrammar.splitReference(lower) != nil { throw .nameContainsUppercase }
-            throw .invalidFormat
-        case .failure(let error):
-            throw error
+        case .success(let reference): self = reference
+        case .failure(let error): throw error
         }
     }
 
@@ -85,11 +78,20 @@ public struct ImageReference: Hashable, Sendable, Codable, CustomStringConvertib
     /// - Throws: ``ReferenceError/nameIsIdentifier`` for a bare 64-hex image ID,
     ///   ``ReferenceError/nameContainsUppercase`` for an uppercase path, or any error of ``init(parsing:)``.
     public init(normalizing string: String) throws(ReferenceError) {
-        if ReferenceGrammar.isIdentifier(string) { throw .nameIsIdentifier }
-        let (domain, remainder) = Normalization.splitDockerDomain(string)
-        let remote = remainder.firstIndex(of: ":").map { remainder[..<$0] } ?? remainder[...]
-        if Casing.hasUppercase(remote) { throw .nameContainsUppercase }
-        try self.init(parsing: domain + "/" + remainder)
+        var text = string
+        let result = text.withUTF8 { b -> Result<ImageReference, ReferenceError> in
+            if Scanner.isIdentifier(b, 0, b.count) { return .failure(.nameIsIdentifier) }
+            let rewrite = Normalization.rewrite(b)
+            if case .keep = rewrite {
+                return ImageReference.parseNormalized(b, remainderStart: Normalization.remainderStart(b, rewrite))
+            }
+            var qualified = Normalization.qualified(b, rewrite)
+            return qualified.withUTF8 { ImageReference.parseNormalized($0, remainderStart: Normalization.remainderStart(b, rewrite)) }
+        }
+        switch result {
+        case .success(let reference): self = reference
+        case .failure(let error): throw error
+        }
     }
 
     /// Parses a reference like ``init(normalizing:)`` and then applies Docker's convention (upstream
@@ -224,6 +226,29 @@ public struct ImageReference: Hashable, Sendable, Codable, CustomStringConvertib
     }
 
     // MARK: - Parsing
+
+    /// Upstream `Parse`: the empty check, then the grammar (reporting uppercase when the lowercased text would
+    /// match), then name length and digest.
+    static func parseStrictReportingCase(_ b: Scanner.Bytes) -> Result<ImageReference, ReferenceError> {
+        guard b.count > 0 else { return .failure(.nameEmpty) }
+        let result = parseStrict(b)
+        guard case .failure(.invalidFormat) = result else { return result }
+        let original = Scanner.string(b, 0, b.count)
+        var lower = Casing.lowercased(original)
+        if lower != original, lower.withUTF8({ Scanner.scanReference($0) != nil }) { return .failure(.nameContainsUppercase) }
+        return result
+    }
+
+    /// Upstream `ParseNormalizedNamed` after the domain split: a path in uppercase is refused before parsing.
+    static func parseNormalized(_ b: Scanner.Bytes, remainderStart: Int) -> Result<ImageReference, ReferenceError> {
+        var remoteEnd = b.count
+        for i in remainderStart..<b.count where b[i] == UInt8(ascii: ":") {
+            remoteEnd = i
+            break
+        }
+        if Normalization.hasUppercase(b, remainderStart, remoteEnd) { return .failure(.nameContainsUppercase) }
+        return parseStrictReportingCase(b)
+    }
 
     /// Grammar, then name length, then digest validation, in upstream's order.
     static func parseStrict(_ b: Scanner.Bytes) -> Result<ImageReference, ReferenceError> {
