@@ -21,6 +21,9 @@ import NIOHTTP1
 /// let document = try await client.manifest(for: reference)
 /// print(document.digest)
 /// ```
+///
+/// - Important: Call ``shutdown()`` before the last reference to a client goes away; a client dropped without it
+///   leaks its connections (and AsyncHTTPClient traps in debug builds).
 public final class RegistryClient: Sendable {
     /// The configuration the client was created with.
     public let configuration: Configuration

@@ -21,7 +21,7 @@ struct RegistryClientTests {
             #expect(byTag.bytes == pushed.manifest.bytes)
             #expect(byTag.mediaType == .ociManifest)
 
-            let byDigest = try await client.manifest(for: try reference.withDigest(pushed.manifest.digest))
+            let byDigest = try await client.manifest(for: reference.withDigest(pushed.manifest.digest))
             #expect(byDigest.bytes == pushed.manifest.bytes)
 
             let descriptor = try await client.resolve(reference)
@@ -92,7 +92,7 @@ struct RegistryClientTests {
         try await RegistryFixtures.withClient(try RegistryClient(configuration: configuration, credentials: AnonymousCredentials())) { client in
             let reference = try ImageReference(normalizing: "\(hub.fault.host)/dockyard/digest-\(RegistryFixtures.uniqueSuffix()):v1")
             let pushed = try await RegistryFixtures.pushImage(reference, with: client, layerSize: 64)
-            let byDigest = try reference.withDigest(pushed.manifest.digest)
+            let byDigest = reference.withDigest(pushed.manifest.digest)
             try await hub.fault.withScenario(.corruptBlob, params: ["path": "/manifests/", "offset": 40]) { _ in
                 let reported = try await #require(throws: RegistryError.self) { try await client.manifest(for: reference) }
                 #expect(reported.code == .invalidResponse)
@@ -125,7 +125,9 @@ struct RegistryClientTests {
             #expect(listed.count == 1051)
             #expect(Set(listed) == Set(names + ["base"]))
             // distribution 2.8 answers the whole list at once whatever `n` says; every request asked for 100.
-            let requests = try hub.fault.requests(since: mark).filter { ($0.path ?? "").contains("/tags/list") }
+            let requests = try await RegistryFixtures.eventually {
+                try hub.fault.requests(since: mark).filter { ($0.path ?? "").contains("/tags/list") }
+            }
             #expect(!requests.isEmpty)
             #expect(requests.allSatisfy { ($0.path ?? "").contains("n=100") })
         }
@@ -204,7 +206,7 @@ struct RegistryClientTests {
                 "size":\(pushed.manifest.bytes.count)}}
                 """
             let artifact = try ManifestDocument(bytes: Array(artifactText.utf8), mediaType: nil)
-            try await client.putManifest(artifact, as: try reference.withDigest(artifact.digest))
+            try await client.putManifest(artifact, as: reference.withDigest(artifact.digest))
             let indexText = """
                 {"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[\
                 {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"\(artifact.digest)",\
@@ -306,7 +308,7 @@ struct RegistryClientTests {
     }
 
     @Test("configuration is validated at creation")
-    func configurationValidation() throws {
+    func configurationValidation() async throws {
         var plainRemote = RegistryClient.Configuration()
         plainRemote.endpoints["registry.example.com"] = URL(string: "http://registry.example.com")
         let error = try #require(throws: RegistryError.self) { try RegistryClient(configuration: plainRemote) }
@@ -315,10 +317,17 @@ struct RegistryClientTests {
 
         plainRemote.insecureRegistries = ["registry.example.com"]
         let client = try RegistryClient(configuration: plainRemote)
-        #expect(try client.endpoint(forRegistry: "registry.example.com").scheme == "http")
-        #expect(try client.endpoint(forRegistry: "docker.io").absoluteString == "https://registry-1.docker.io")
-        #expect(try client.endpoint(forRegistry: "127.0.0.1:5000").scheme == "http")
-        #expect(try client.endpoint(forRegistry: "ghcr.io").absoluteString == "https://ghcr.io")
+        let insecure = try client.endpoint(forRegistry: "registry.example.com")
+        let hub = try client.endpoint(forRegistry: "docker.io")
+        let loopback = try client.endpoint(forRegistry: "127.0.0.1:5000")
+        let other = try client.endpoint(forRegistry: "ghcr.io")
+        let ubuntu = try client.baseURL(for: try Repository(normalizing: "ubuntu"))
+        await client.shutdown()
+        #expect(insecure.scheme == "http")
+        #expect(hub.absoluteString == "https://registry-1.docker.io")
+        #expect(loopback.scheme == "http")
+        #expect(other.absoluteString == "https://ghcr.io")
+        #expect(ubuntu.absoluteString == "https://registry-1.docker.io/v2/library/ubuntu/")
 
         var missingCA = RegistryClient.Configuration()
         missingCA.additionalTrustRoots = [URL(fileURLWithPath: "/nonexistent/ca.pem")]
