@@ -31,6 +31,7 @@ public struct AuthChallenge: Hashable, Sendable, CustomStringConvertible {
         /// Bearer tokens (RFC 6750), as used by the distribution token specification.
         public static let bearer = Scheme(rawValue: "bearer")
 
+        /// The scheme's lowercased name.
         public var description: String { rawValue }
     }
 

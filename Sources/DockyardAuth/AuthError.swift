@@ -68,5 +68,6 @@ public struct AuthError: Error, Sendable, CustomStringConvertible {
         self.underlying = underlying
     }
 
+    /// The message: what happened and what to do.
     public var description: String { message }
 }

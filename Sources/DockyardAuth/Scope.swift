@@ -38,8 +38,10 @@ public struct Scope: Hashable, Sendable, Comparable, CustomStringConvertible {
         /// Every action (used with `registry:catalog:*`).
         public static let all = Action(rawValue: "*")
 
+        /// The action's name.
         public var description: String { rawValue }
 
+        /// Orders actions by name, as scope strings list them.
         public static func < (lhs: Action, rhs: Action) -> Bool { lhs.rawValue < rhs.rawValue }
     }
 
@@ -153,5 +155,6 @@ public struct Scope: Hashable, Sendable, Comparable, CustomStringConvertible {
         list.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { try? Scope(parsing: String($0)) }
     }
 
+    /// Orders scopes by their string form, so merged scope lists are stable.
     public static func < (lhs: Scope, rhs: Scope) -> Bool { lhs.description < rhs.description }
 }

@@ -33,6 +33,7 @@ public actor TokenCache {
             self.account = account ?? ""
         }
 
+        /// The key in readable form (it holds no secret).
         public var description: String {
             "\(realm) service=\(service) scopes=[\(scopes.joined(separator: " "))] account=\(account)"
         }
