@@ -10,13 +10,18 @@ final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
     private let lock = NSLock()
     private var seen: [TransportRequest] = []
     let answer: @Sendable (TransportRequest) -> (Int, HTTPHeaders, String)
+    let loginDelay: Duration
 
-    init(answer: @escaping @Sendable (TransportRequest) -> (Int, HTTPHeaders, String)) { self.answer = answer }
+    init(loginDelay: Duration = .zero, answer: @escaping @Sendable (TransportRequest) -> (Int, HTTPHeaders, String)) {
+        self.answer = answer
+        self.loginDelay = loginDelay
+    }
 
     var requests: [TransportRequest] { lock.withLock { seen } }
 
     func send(_ request: TransportRequest) async throws -> TransportResponse {
         lock.withLock { seen.append(request) }
+        if request.url.path == "/v2/auth/token", loginDelay > .zero { try await Task.sleep(for: loginDelay) }
         let (status, headers, body) = answer(request)
         return TransportResponse(status: HTTPResponseStatus(statusCode: status), headers: headers,
                                  body: ByteBufferSequence(single: ByteBuffer(string: body)), url: request.url)
@@ -146,4 +151,70 @@ struct CapabilityURLTests {
         let refused = await #expect(throws: HubAPIError.self) { try await client.sendCallback(try WebhookCallback(state: .success), to: callback) }
         #expect(refused?.description.contains("SECRET") == false)
     }
+}
+
+@Suite("Session renewal")
+struct HubSessionRenewalTests {
+    static func jwt(expiresIn seconds: Double) -> String {
+        func base64url(_ text: String) -> String {
+            Data(text.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        }
+        let exp = Int(Date().timeIntervalSince1970 + seconds)
+        return base64url(#"{"alg":"HS256"}"#) + "." + base64url(#"{"exp":\#(exp),"jti":"\#(UUID().uuidString)"}"#) + ".sig"
+    }
+
+    @Test("a token near its exp is renewed once for many concurrent calls")
+    func singleFlight() async throws {
+        let transport = ScriptedTransport(loginDelay: .milliseconds(300)) { request in
+            if request.url.path == "/v2/auth/token" {
+                // Expires within the 60 s margin, so every later call renews.
+                return (200, [:], #"{"access_token":"\#(HubSessionRenewalTests.jwt(expiresIn: 30))"}"#)
+            }
+            return (200, [:], #"{"username":"alice"}"#)
+        }
+        let client = try HubClient(transport: transport)
+        try await client.login(.personalAccessToken(username: "alice", token: "dckr_pat_x"))
+        try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<8 { group.addTask { try await client.currentUser().username } }
+            for try await name in group { #expect(name == "alice") }
+        }
+        let logins = transport.requests.filter { $0.url.path == "/v2/auth/token" }.count
+        #expect(logins == 2, "one login, then one renewal shared by all eight calls")
+    }
+
+    @Test("a token far from its exp is reused")
+    func reuse() async throws {
+        let transport = ScriptedTransport { request in
+            if request.url.path == "/v2/auth/token" {
+                return (200, [:], #"{"access_token":"\#(HubSessionRenewalTests.jwt(expiresIn: 600))"}"#)
+            }
+            return (200, [:], #"{"username":"alice"}"#)
+        }
+        let client = try HubClient(transport: transport)
+        try await client.login(.personalAccessToken(username: "alice", token: "dckr_pat_x"))
+        for _ in 0..<3 { _ = try await client.currentUser() }
+        #expect(transport.requests.filter { $0.url.path == "/v2/auth/token" }.count == 1)
+    }
+
+    @Test("a 401 with a renewable login renews once and retries")
+    func renewOn401() async throws {
+        let calls = Counter()
+        let transport = ScriptedTransport { request in
+            if request.url.path == "/v2/auth/token" {
+                return (200, [:], #"{"access_token":"\#(HubSessionRenewalTests.jwt(expiresIn: 600))"}"#)
+            }
+            return calls.next() == 0 ? (401, [:], #"{"message":"unauthorized","errinfo":{}}"#) : (200, [:], #"{"username":"alice"}"#)
+        }
+        let client = try HubClient(transport: transport)
+        try await client.login(.personalAccessToken(username: "alice", token: "dckr_pat_x"))
+        #expect(try await client.currentUser().username == "alice")
+        #expect(transport.requests.filter { $0.url.path == "/v2/auth/token" }.count == 2)
+    }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func next() -> Int { lock.withLock { defer { value += 1 }; return value } }
 }
