@@ -138,22 +138,25 @@ struct RegistryAuthTests {
         let hub = try LocalHub.required()
         let path = "\(hub.user.username)/redirect-\(RegistryFixtures.uniqueSuffix())"
         let reference = try ImageReference(normalizing: "\(hub.faultToken.host)/\(path):v1")
-        try await RegistryFixtures.withClient(
-            try client(hub, username: hub.user.username, password: hub.user.password, registry: hub.faultToken.host)
-        ) { client in
-            let pushed = try await RegistryFixtures.pushImage(reference, with: client, layerSize: 4096)
-            try await hub.faultToken.withScenario(.redirectBlobs, params: ["reject_auth": true]) { _ in
-                let url = try client.baseURL(for: reference.repository).appendingPathComponent("blobs/\(pushed.layer)")
-                let request = TransportRequest(method: .GET, url: url)
-                let response = try await client.send(request, repository: reference.repository, actions: [.pull])
-                #expect(response.status == .ok)
-                #expect(response.url.port != hub.faultToken.url.port || response.url.host != hub.faultToken.url.host)
-                let body = try await response.body.collect(upTo: 1 << 20)
-                #expect(RegistryFixtures.sha256(body.readableBytesView) == pushed.layer.description)
-                let state = try await hub.faultToken.state()
-                #expect(state.cdnRequests >= 1)
-                #expect(state.cdnRequestsWithAuthorization == 0)
-                #expect(state.cdnRejected == 0)
+        // The proxy is shared with other suites: hold it for the whole test.
+        try await hub.faultToken.withScenario(.none) { _ in
+            try await RegistryFixtures.withClient(
+                try client(hub, username: hub.user.username, password: hub.user.password, registry: hub.faultToken.host)
+            ) { client in
+                let pushed = try await RegistryFixtures.pushImage(reference, with: client, layerSize: 4096)
+                try await RegistryFixtures.during(hub.faultToken, .redirectBlobs, params: ["reject_auth": true]) {
+                    let url = try client.baseURL(for: reference.repository).appendingPathComponent("blobs/\(pushed.layer)")
+                    let request = TransportRequest(method: .GET, url: url)
+                    let response = try await client.send(request, repository: reference.repository, actions: [.pull])
+                    #expect(response.status == .ok)
+                    #expect(response.url.port != hub.faultToken.url.port || response.url.host != hub.faultToken.url.host)
+                    let body = try await response.body.collect(upTo: 1 << 20)
+                    #expect(RegistryFixtures.sha256(body.readableBytesView) == pushed.layer.description)
+                    let state = try await hub.faultToken.state()
+                    #expect(state.cdnRequests >= 1)
+                    #expect(state.cdnRequestsWithAuthorization == 0)
+                    #expect(state.cdnRejected == 0)
+                }
             }
         }
     }

@@ -89,20 +89,23 @@ struct RegistryClientTests {
         let hub = try LocalHub.required()
         var configuration = RegistryClient.Configuration()
         configuration.retry = .none
-        try await RegistryFixtures.withClient(try RegistryClient(configuration: configuration, credentials: AnonymousCredentials())) { client in
-            let reference = try ImageReference(normalizing: "\(hub.fault.host)/dockyard/digest-\(RegistryFixtures.uniqueSuffix()):v1")
-            let pushed = try await RegistryFixtures.pushImage(reference, with: client, layerSize: 64)
-            let byDigest = reference.withDigest(pushed.manifest.digest)
-            try await hub.fault.withScenario(.corruptBlob, params: ["path": "/manifests/", "offset": 40]) { _ in
-                let reported = try await #require(throws: RegistryError.self) { try await client.manifest(for: reference) }
-                #expect(reported.code == .invalidResponse)
-                #expect(reported.description.contains("reported"))
-                let requested = try await #require(throws: RegistryError.self) { try await client.manifest(for: byDigest) }
-                #expect(requested.code == .invalidResponse)
-                #expect(requested.description.contains(pushed.manifest.digest.description))
+        // The proxy is shared with other suites: hold it for the whole test.
+        try await hub.fault.withScenario(.none) { _ in
+            try await RegistryFixtures.withClient(try RegistryClient(configuration: configuration, credentials: AnonymousCredentials())) { client in
+                let reference = try ImageReference(normalizing: "\(hub.fault.host)/dockyard/digest-\(RegistryFixtures.uniqueSuffix()):v1")
+                let pushed = try await RegistryFixtures.pushImage(reference, with: client, layerSize: 64)
+                let byDigest = reference.withDigest(pushed.manifest.digest)
+                try await RegistryFixtures.during(hub.fault, .corruptBlob, params: ["path": "/manifests/", "offset": 40]) {
+                    let reported = try await #require(throws: RegistryError.self) { try await client.manifest(for: reference) }
+                    #expect(reported.code == .invalidResponse)
+                    #expect(reported.description.contains("reported"))
+                    let requested = try await #require(throws: RegistryError.self) { try await client.manifest(for: byDigest) }
+                    #expect(requested.code == .invalidResponse)
+                    #expect(requested.description.contains(pushed.manifest.digest.description))
+                }
+                let good = try await client.manifest(for: byDigest)
+                #expect(good.digest == pushed.manifest.digest)
             }
-            let good = try await client.manifest(for: byDigest)
-            #expect(good.digest == pushed.manifest.digest)
         }
     }
 
@@ -112,24 +115,27 @@ struct RegistryClientTests {
         var configuration = RegistryClient.Configuration()
         configuration.retry = .none
         let client = try RegistryClient(configuration: configuration, credentials: AnonymousCredentials())
-        try await RegistryFixtures.withClient(client) { client in
-            // Through the fault proxy (pass-through) in front of the open registry, whose log shows every query.
-            let reference = try ImageReference(normalizing: "\(hub.fault.host)/dockyard/tags-\(RegistryFixtures.uniqueSuffix()):base")
-            let pushed = try await RegistryFixtures.pushImage(reference, with: client, layerSize: 64)
-            let names = (0..<1050).map { String(format: "t%04d", $0) }
-            try await RegistryFixtures.forEach(names, width: 8) { tag in
-                try await client.putManifest(pushed.manifest, as: try reference.withTag(tag))
+        // The proxy is shared with other suites: hold it for the whole test.
+        try await hub.fault.withScenario(.none) { _ in
+            try await RegistryFixtures.withClient(client) { client in
+                // Through the fault proxy (pass-through) in front of the open registry, whose log shows every query.
+                let reference = try ImageReference(normalizing: "\(hub.fault.host)/dockyard/tags-\(RegistryFixtures.uniqueSuffix()):base")
+                let pushed = try await RegistryFixtures.pushImage(reference, with: client, layerSize: 64)
+                let names = (0..<1050).map { String(format: "t%04d", $0) }
+                try await RegistryFixtures.forEach(names, width: 8) { tag in
+                    try await client.putManifest(pushed.manifest, as: try reference.withTag(tag))
+                }
+                let mark = hub.fault.logMark()
+                let listed = try await client.tags(in: reference.repository, pageSize: 100).collect()
+                #expect(listed.count == 1051)
+                #expect(Set(listed) == Set(names + ["base"]))
+                // distribution 2.8 answers the whole list at once whatever `n` says; every request asked for 100.
+                let requests = try await RegistryFixtures.eventually {
+                    try hub.fault.requests(since: mark).filter { ($0.path ?? "").contains("/tags/list") }
+                }
+                #expect(!requests.isEmpty)
+                #expect(requests.allSatisfy { ($0.path ?? "").contains("n=100") })
             }
-            let mark = hub.fault.logMark()
-            let listed = try await client.tags(in: reference.repository, pageSize: 100).collect()
-            #expect(listed.count == 1051)
-            #expect(Set(listed) == Set(names + ["base"]))
-            // distribution 2.8 answers the whole list at once whatever `n` says; every request asked for 100.
-            let requests = try await RegistryFixtures.eventually {
-                try hub.fault.requests(since: mark).filter { ($0.path ?? "").contains("/tags/list") }
-            }
-            #expect(!requests.isEmpty)
-            #expect(requests.allSatisfy { ($0.path ?? "").contains("n=100") })
         }
     }
 
@@ -339,25 +345,28 @@ struct RegistryClientTests {
         let hub = try LocalHub.required()
         var configuration = RegistryClient.Configuration()
         configuration.retry = .none
-        try await RegistryFixtures.withClient(try RegistryClient(configuration: configuration, credentials: AnonymousCredentials())) { client in
-            let reference = try ImageReference(normalizing: "\(hub.fault.host)/dockyard/ratelimit-\(RegistryFixtures.uniqueSuffix()):v1")
-            try await RegistryFixtures.pushImage(reference, with: client, layerSize: 64)
-            try await hub.fault.withScenario(.status, params: ["status": 429, "times": 1, "path": "/manifests/"]) { _ in
-                let error = try await #require(throws: RegistryError.self) { try await client.manifest(for: reference) }
-                #expect(error.code == .tooManyRequests)
-                #expect(error.status == 429)
-                #expect(error.isRetryable)
-                #expect(error.retryAfter != nil)
-                #expect(error.rateLimit?.remaining == 0)
-                #expect(error.rateLimit?.limit == 100)
+        // The proxy is shared with other suites: hold it for the whole test.
+        try await hub.fault.withScenario(.none) { _ in
+            try await RegistryFixtures.withClient(try RegistryClient(configuration: configuration, credentials: AnonymousCredentials())) { client in
+                let reference = try ImageReference(normalizing: "\(hub.fault.host)/dockyard/ratelimit-\(RegistryFixtures.uniqueSuffix()):v1")
+                try await RegistryFixtures.pushImage(reference, with: client, layerSize: 64)
+                try await RegistryFixtures.during(hub.fault, .status, params: ["status": 429, "times": 1, "path": "/manifests/"]) {
+                    let error = try await #require(throws: RegistryError.self) { try await client.manifest(for: reference) }
+                    #expect(error.code == .tooManyRequests)
+                    #expect(error.status == 429)
+                    #expect(error.isRetryable)
+                    #expect(error.retryAfter != nil)
+                    #expect(error.rateLimit?.remaining == 0)
+                    #expect(error.rateLimit?.limit == 100)
+                }
+                #expect(await client.lastRateLimit?.remaining == 0)
+                try await RegistryFixtures.during(hub.fault, .status, params: ["status": 429, "times": 1, "path": "/manifests/", "method": "HEAD"]) {
+                    let limit = try await client.rateLimit(for: reference)
+                    #expect(limit?.limit == 100)
+                    #expect(limit?.window == .seconds(21600))
+                }
+                #expect(try await client.rateLimit(for: reference) == nil)
             }
-            #expect(await client.lastRateLimit?.remaining == 0)
-            try await hub.fault.withScenario(.status, params: ["status": 429, "times": 1, "path": "/manifests/", "method": "HEAD"]) { _ in
-                let limit = try await client.rateLimit(for: reference)
-                #expect(limit?.limit == 100)
-                #expect(limit?.window == .seconds(21600))
-            }
-            #expect(try await client.rateLimit(for: reference) == nil)
         }
     }
 }

@@ -149,6 +149,25 @@ enum RegistryFixtures {
         }
     }
 
+    /// Runs `body` with a fault scenario set on a proxy the caller already holds (inside `withScenario(.none)`),
+    /// and sets `none` again afterwards.
+    static func during<T>(
+        _ proxy: FaultProxy,
+        _ scenario: FaultProxy.Scenario,
+        params: [String: TestJSON] = [:],
+        _ body: () async throws -> T
+    ) async throws -> T {
+        _ = try await proxy.set(scenario: scenario, params: params)
+        do {
+            let value = try await body()
+            _ = try await proxy.set(scenario: .none)
+            return value
+        } catch {
+            _ = try? await proxy.set(scenario: .none)
+            throw error
+        }
+    }
+
     /// Reads a server log until it has entries (servers write a line once the response is sent), for up to 3 s.
     static func eventually<Entry>(_ read: () throws -> [Entry]) async throws -> [Entry] {
         for _ in 0..<30 {
