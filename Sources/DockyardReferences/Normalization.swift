@@ -37,7 +37,7 @@ enum Normalization {
         return .prefix(official: false, drop: 0)
     }
 
-    /// The fully qualified text for `b` under `rewrite`, and where its remainder (the part after the domain) starts.
+    /// The fully qualified text for `b` under `rewrite`.
     static func qualified(_ b: Scanner.Bytes, _ rewrite: Rewrite) -> String {
         guard case .prefix(let official, let drop) = rewrite else { return Scanner.string(b, 0, b.count) }
         let prefix = official ? officialPrefix : hubPrefix
