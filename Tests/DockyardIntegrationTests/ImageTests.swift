@@ -249,4 +249,30 @@ struct ImageTests {
         let verified = events.filter { if case .blob(.verified) = $0 { true } else { false } }
         #expect(verified.count == built.blobs.count)
     }
+
+    @Test("With token auth: push, copy within the registry by mounting (pull scope on the source), pull back")
+    func tokenRegistry() async throws {
+        let hub = try LocalHub.required()
+        let (source, sourceLayout) = try ImageFixtures.layout()
+        defer { source.remove() }
+        let built = try TestImages.build(in: sourceLayout, refName: "v1")
+        let suffix = String(UInt64.random(in: 0..<UInt64.max), radix: 36)
+        let from = try ImageReference(normalizing: "\(hub.token.host)/\(hub.user.username)/token-src-\(suffix):v1")
+        let to = try ImageReference(normalizing: "\(hub.token.host)/\(hub.user.username)/token-dst-\(suffix):v1")
+        let client = try RegistryClient(
+            credentials: StaticCredentials(.basic(username: hub.user.username, password: hub.user.password), forRegistry: hub.token.host))
+        defer { Task { await client.shutdown() } }
+
+        let pushed = try await client.push(from: sourceLayout, to: from)
+        #expect(pushed.totals.transferred == built.blobs.count)
+        let copied = try await client.copy(from: from, to: to)
+        #expect(copied.totals.mounted == built.blobs.count)
+        #expect(copied.digest == built.entry.digest)
+
+        let (target, targetLayout) = try ImageFixtures.layout()
+        defer { target.remove() }
+        let pulled = try await client.pull(to, into: targetLayout)
+        #expect(pulled.descriptor.digest == built.entry.digest)
+        #expect(try TestImages.blobFiles(targetLayout.directory) == TestImages.blobFiles(sourceLayout.directory))
+    }
 }
