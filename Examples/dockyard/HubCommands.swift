@@ -48,10 +48,9 @@ extension DockyardCommand.Hub {
             try await HubCLI.withClient(global, hub, useKeptSession: false) { client in
                 let token = try await client.login(login) {
                     usedCode.set()
-                    guard let code else {
-                        throw HubAPIError(.twoFactorRequired, message: "the account has two-factor authentication and no code was given")
-                    }
-                    return code
+                    if let code { return code }
+                    if let typed = HubCLI.promptOnTerminal("Two-factor authentication code: "), !typed.isEmpty { return typed }
+                    throw HubAPIError(.twoFactorRequired, message: "the account has two-factor authentication and no code was given")
                 }
                 try await store.save(login, token: token, keepSession: usedCode.value)
             }

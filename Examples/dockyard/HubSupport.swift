@@ -93,6 +93,21 @@ enum HubCLI {
         }
     }
 
+    /// Asks a question on the controlling terminal (stdin may carry the password); `nil` without a terminal.
+    static func promptOnTerminal(_ question: String) -> String? {
+        // Only for a person at a terminal: never when output is captured (scripts, tests).
+        guard isatty(STDERR_FILENO) == 1, let tty = FileHandle(forUpdatingAtPath: "/dev/tty") else { return nil }
+        defer { try? tty.close() }
+        tty.write(Data(question.utf8))
+        var answer = Data()
+        while true {
+            let byte = tty.readData(ofLength: 1)
+            if byte.isEmpty || byte.first == 10 { break }
+            answer.append(byte)
+        }
+        return String(decoding: answer, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     static func date(_ date: Date?) -> String {
         guard let date else { return "-" }
         let formatter = ISO8601DateFormatter()
