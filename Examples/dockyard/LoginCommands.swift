@@ -55,13 +55,13 @@ extension DockyardCommand {
 
         func run() async throws {
             let directory = ClientFactory.configDirectory(global)
-            try await ClientFactory.withClient(global) { client in
+            let removed = try await ClientFactory.withClient(global) { client in
                 try await client.logout(registry: registry, configDirectory: directory)
             }
             if global.json {
-                Output.jsonObject(["registry": .string(registry), "status": .string("logged out")])
+                Output.jsonObject(["registry": .string(registry), "removed": .bool(removed)])
             } else if !global.quiet {
-                Output.line("Removed login credentials for \(registry)")
+                Output.line(removed ? "Removed login credentials for \(registry)" : "Not logged in to \(registry)")
             }
         }
     }

@@ -120,10 +120,12 @@ extension RegistryClient {
     /// - Parameters:
     ///   - registry: The registry name; Docker Hub by default.
     ///   - configDirectory: The docker configuration directory; `$DOCKER_CONFIG` or `~/.docker` by default.
+    /// - Returns: Whether credentials were stored for the registry (and are now removed).
     /// - Throws: `AuthError` when `config.json` or the helper cannot be changed.
-    public func logout(registry: String = "docker.io", configDirectory: URL? = nil) async throws {
+    @discardableResult
+    public func logout(registry: String = "docker.io", configDirectory: URL? = nil) async throws -> Bool {
         let registry = RegistryClient.registryName(registry)
-        try await credentialStore(configDirectory).erase(forRegistry: registry)
+        return try await credentialStore(configDirectory).erase(forRegistry: registry)
     }
 
     /// The credential store that login and logout change.

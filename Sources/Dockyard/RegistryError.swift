@@ -256,26 +256,44 @@ extension RegistryError {
         var errors: [Entry]?
     }
 
-    /// Any JSON value, kept only to render it back as text.
+    /// Any JSON value, kept only to render it back as compact JSON text.
     private struct AnyJSON: Decodable {
-        let text: String
+        /// The value as JSON text.
+        let json: String
+        /// The value itself when it is a string.
+        let string: String?
+
+        /// The text shown as a detail: a string as it is, anything else as JSON.
+        var text: String { string ?? json }
+
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
+            var string: String?
             if container.decodeNil() {
-                text = "null"
+                json = "null"
             } else if let value = try? container.decode(String.self) {
-                text = value
+                string = value
+                json = AnyJSON.quoted(value)
             } else if let value = try? container.decode(Bool.self) {
-                text = String(value)
+                json = String(value)
+            } else if let value = try? container.decode(Int64.self) {
+                json = String(value)
             } else if let value = try? container.decode(Double.self) {
-                text = String(value)
+                json = String(value)
             } else if let value = try? container.decode([String: AnyJSON].self) {
-                text = "{" + value.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value.text)" }.joined(separator: ",") + "}"
+                json = "{" + value.sorted { $0.key < $1.key }
+                    .map { AnyJSON.quoted($0.key) + ":" + $0.value.json }.joined(separator: ",") + "}"
             } else if let value = try? container.decode([AnyJSON].self) {
-                text = "[" + value.map(\.text).joined(separator: ",") + "]"
+                json = "[" + value.map(\.json).joined(separator: ",") + "]"
             } else {
-                text = ""
+                json = "null"
             }
+            self.string = string
+        }
+
+        private static func quoted(_ value: String) -> String {
+            let data = (try? JSONEncoder().encode(value)) ?? Data("\"\"".utf8)
+            return String(decoding: data, as: UTF8.self)
         }
     }
 
