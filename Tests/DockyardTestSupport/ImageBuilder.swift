@@ -86,6 +86,10 @@ public enum ImageBuilder {
             case directory = "layout", tag, descriptor, images
         }
 
+        /// Decodes mklayout.py's summary.
+        ///
+        /// - Parameter decoder: The decoder.
+        /// - Throws: `DecodingError` when the summary lacks a field.
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             directory = URL(fileURLWithPath: try container.decode(String.self, forKey: .directory), isDirectory: true)
