@@ -138,6 +138,40 @@ struct FileByteSequence: AsyncSequence, Sendable {
     }
 }
 
+/// Keeps the source of an upload from running far ahead of the network.
+///
+/// An HTTP client may accept body buffers faster than its event loop writes them (AsyncHTTPClient queues writes
+/// until it learns the channel is no longer writable), and reading from the page cache is much faster than any
+/// socket. The pacer watches the storage of the last buffers it handed out through weak references: storage is
+/// released once the transport has written it. Before reading more it waits, briefly, until fewer than
+/// `limit` buffers are still alive. The wait is bounded, so a transport that keeps buffers (to replay them) only
+/// slows down instead of stalling.
+struct ReadPacer {
+    private final class WeakStorage {
+        weak var object: AnyObject?
+        init(_ object: AnyObject) { self.object = object }
+    }
+
+    private let limit: Int
+    private var alive: [WeakStorage] = []
+
+    init(limit: Int) { self.limit = limit }
+
+    mutating func track(_ buffer: ByteBuffer) {
+        let storage = buffer.withUnsafeReadableBytesWithStorageManagement { _, storage in storage.takeUnretainedValue() }
+        alive.append(WeakStorage(storage))
+    }
+
+    mutating func waitForRoom() async throws {
+        let deadline = ContinuousClock.now + .milliseconds(50)
+        while true {
+            alive.removeAll { $0.object == nil }
+            guard alive.count >= limit, ContinuousClock.now < deadline else { return }
+            try await Task.sleep(for: .microseconds(250))
+        }
+    }
+}
+
 /// An open file descriptor for reading, closed when released.
 final class InputFile: Sendable {
     let descriptor: Int32
@@ -151,7 +185,8 @@ final class InputFile: Sendable {
     deinit { _ = closeDescriptor(descriptor) }
 }
 
-/// Wraps a body so that every buffer passing through is counted for progress.
+/// Wraps an upload body so that every buffer passing through is counted for progress, and paced by a
+/// ``ReadPacer`` so that the source never runs far ahead of the socket.
 struct CountingSequence: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
 
@@ -163,9 +198,12 @@ struct CountingSequence: AsyncSequence, Sendable {
     struct AsyncIterator: AsyncIteratorProtocol {
         var base: ByteBufferSequence.AsyncIterator
         let counter: @Sendable (Int) -> Void
+        var pace = ReadPacer(limit: 4)
 
         mutating func next() async throws -> ByteBuffer? {
+            try await pace.waitForRoom()
             guard let buffer = try await base.next() else { return nil }
+            pace.track(buffer)
             counter(buffer.readableBytes)
             return buffer
         }
