@@ -23,9 +23,10 @@ extension HubClient {
         public var userAgent: String
         /// How long before its `exp` a session token is renewed.
         public var renewalMargin: Duration
-        /// The credential-store key whose credentials log in when no explicit login was made (docker's own key
-        /// for Docker Hub, `https://index.docker.io/v1/`).
-        public var credentialKey: String
+        /// The credential-store key whose credentials log in when no explicit login was made; `nil` picks docker's
+        /// own key for Docker Hub (`https://index.docker.io/v1/`) when ``baseURL`` is the real Hub, and the base
+        /// URL's `host[:port]` otherwise, so that Docker Hub credentials never go to another server.
+        public var credentialKey: String?
         /// The largest response body accepted, in bytes.
         public var maxResponseBytes: Int
 
@@ -39,7 +40,7 @@ extension HubClient {
         ///   - timeout: The longest one request may take.
         ///   - userAgent: The `User-Agent` header.
         ///   - renewalMargin: How early a session token is renewed.
-        ///   - credentialKey: The credential-store key for implicit logins.
+        ///   - credentialKey: The credential-store key for implicit logins; `nil` picks it from `baseURL`.
         ///   - maxResponseBytes: The largest response body accepted.
         public init(
             baseURL: URL = Configuration.dockerHubURL,
@@ -49,7 +50,7 @@ extension HubClient {
             timeout: Duration = .seconds(30),
             userAgent: String = "dockyard/0.1 (HubAPI)",
             renewalMargin: Duration = .seconds(60),
-            credentialKey: String = "https://index.docker.io/v1/",
+            credentialKey: String? = nil,
             maxResponseBytes: Int = 32 << 20
         ) {
             self.baseURL = baseURL
@@ -67,6 +68,14 @@ extension HubClient {
         public var effectiveSearchURL: URL {
             if let searchURL { return searchURL }
             return baseURL.host == "hub.docker.com" ? Configuration.dockerIndexURL : baseURL
+        }
+
+        /// The credential-store key implicit logins read.
+        public var effectiveCredentialKey: String {
+            if let credentialKey { return credentialKey }
+            let host = baseURL.host?.lowercased() ?? ""
+            if host == "hub.docker.com" { return "https://index.docker.io/v1/" }
+            return baseURL.port.map { "\(host):\($0)" } ?? host
         }
 
         /// Checks the values; called by ``HubClient/init(configuration:transport:credentials:)``.

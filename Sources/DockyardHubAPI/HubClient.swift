@@ -9,7 +9,7 @@ import NIOHTTP1
 /// A `HubClient` is a value: copies share one session (an actor holding the login and its token), so a client can be
 /// handed to many tasks. Calls that need an account use the session made by ``login(_:twoFactorCode:)``, or else
 /// log in with the docker.io credentials of the credential provider given at creation (the same store registry pulls
-/// use, key ``Configuration/credentialKey``). Anonymous calls work without either.
+/// use, key ``Configuration/effectiveCredentialKey``). Anonymous calls work without either.
 ///
 /// The session token is renewed ahead of its expiry without the caller noticing. Lists are ``HubList`` sequences
 /// that fetch every page on demand. Errors are ``HubAPIError``.
@@ -36,7 +36,7 @@ public struct HubClient: Sendable {
         self.configuration = configuration
         self.transport = transport
         self.ownedTransport = nil
-        self.session = HubSession(credentials: credentials, credentialKey: configuration.credentialKey)
+        self.session = HubSession(credentials: credentials, credentialKey: configuration.effectiveCredentialKey)
     }
 
     /// Creates a client with its own `AsyncHTTPTransport`; call ``shutdown()`` when done with it.
@@ -51,7 +51,7 @@ public struct HubClient: Sendable {
         self.configuration = configuration
         self.transport = transport
         self.ownedTransport = transport
-        self.session = HubSession(credentials: credentials, credentialKey: configuration.credentialKey)
+        self.session = HubSession(credentials: credentials, credentialKey: configuration.effectiveCredentialKey)
     }
 
     /// Shuts down the transport the client created itself; does nothing for a transport passed in, whose owner

@@ -7,7 +7,8 @@ import Foundation
 /// The entry's key is the Hub's host (`hub.docker.com`, or `host:port` of another base URL). It holds either the
 /// secret itself (a password or access token, as `docker login` keeps it) or, after a two-factor login, the
 /// session: the JWT and its refresh token, as a small JSON document in the password field with the username
-/// beside it. When no entry exists, the docker.io credentials (`https://index.docker.io/v1/`) are used.
+/// beside it. When no entry exists and the Hub is the real one, the docker.io credentials
+/// (`https://index.docker.io/v1/`) are used; they are never offered to another server.
 ///
 /// - Important: The entry is a secret, like every credential in the store.
 public struct HubSessionStore: Sendable {
@@ -34,7 +35,7 @@ public struct HubSessionStore: Sendable {
         enum CodingKeys: String, CodingKey { case kind, jwt, refreshToken = "refresh_token" }
     }
 
-    /// The kept login: the Hub's own entry, else the docker.io credentials.
+    /// The kept login: the Hub's own entry, else (for the real Hub only) the docker.io credentials.
     ///
     /// - Returns: The login, or `nil` when nothing is kept.
     /// - Throws: ``AuthError`` when the store cannot be read.
@@ -42,7 +43,7 @@ public struct HubSessionStore: Sendable {
         if let entry = try await store.storedCredentials(forRegistry: key), let login = Self.login(from: entry) {
             return login
         }
-        if let entry = try await store.storedCredentials(forRegistry: DockerConfig.dockerHubKey) {
+        if key == "hub.docker.com", let entry = try await store.storedCredentials(forRegistry: DockerConfig.dockerHubKey) {
             return HubSession.login(from: entry)
         }
         return nil

@@ -33,9 +33,12 @@ struct HubSessionStoreTests {
         }
     }
 
-    @Test("a plain login keeps the secret; docker.io credentials are the fallback")
+    @Test("a plain login keeps the secret; docker.io credentials are the fallback for the real Hub only")
     func keepsSecret() async throws {
         try await withStore { store in
+            let elsewhere = HubSessionStore(store: store, hubURL: try #require(URL(string: "http://127.0.0.1:4000")))
+            try await store.store(.basic(username: "carol", password: "dckr_pat_xyz"), forRegistry: "docker.io")
+            #expect(try await elsewhere.load() == nil, "docker.io credentials must not go to another server")
             let sessions = HubSessionStore(store: store)
             #expect(sessions.key == "hub.docker.com")
             try await store.store(.basic(username: "carol", password: "dckr_pat_xyz"), forRegistry: "docker.io")

@@ -140,14 +140,22 @@ struct HubIntegrationTests {
         }
     }
 
-    @Test("credentials come from the credential store's docker.io entry")
+    @Test("implicit login reads the credential store under the Hub's key; docker.io credentials stay with Docker Hub")
     func credentialStoreLogin() async throws {
         let hub = try HubSim.required()
         let transport = try AsyncHTTPTransport()
         defer { Task { await transport.shutdown() } }
-        let store = StaticCredentials(.basic(username: carol.username, password: carol.password), forRegistry: "https://index.docker.io/v1/")
-        let client = try HubClient(configuration: .init(baseURL: hub.url, userAgent: "dockyard-tests/hub"), transport: transport, credentials: store)
+        let configuration = HubClient.Configuration(baseURL: hub.url, userAgent: "dockyard-tests/hub")
+        let key = configuration.effectiveCredentialKey
+        #expect(key == "\(hub.url.host ?? ""):\(hub.url.port ?? 0)")
+        let store = StaticCredentials(.basic(username: carol.username, password: carol.password), forRegistry: key)
+        let client = try HubClient(configuration: configuration, transport: transport, credentials: store)
         #expect(try await client.currentUser().username == "carol")
+
+        let dockerHubOnly = StaticCredentials(.basic(username: carol.username, password: carol.password), forRegistry: "https://index.docker.io/v1/")
+        let other = try HubClient(configuration: configuration, transport: transport, credentials: dockerHubOnly)
+        let error = await #expect(throws: HubAPIError.self) { try await other.currentUser() }
+        #expect(error?.code == .notLoggedIn)
     }
 
     // MARK: Lists and visibility
