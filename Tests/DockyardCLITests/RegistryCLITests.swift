@@ -89,6 +89,26 @@ struct RegistryCLITests {
         #expect(put.status == 0, "\(put.stderrText)")
         #expect(put.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == digest)
 
+        let indexFile = directory.appending("index.json")
+        let index = """
+            {"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[\
+            {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"\(digest)","size":\(raw.stdout.count),\
+            "platform":{"architecture":"amd64","os":"linux"}}]}
+            """
+        try Data(index.utf8).write(to: indexFile)
+        let putIndex = try await cli.run("manifest", "put", indexFile.path, "\(repository):multi")
+        #expect(putIndex.status == 0, "\(putIndex.stderrText)")
+        let chosen = try await cli.run("manifest", "get", "--raw", "--platform", "linux/amd64", "\(repository):multi")
+        #expect(chosen.status == 0, "\(chosen.stderrText)")
+        #expect(chosen.stdout == raw.stdout)
+        let absent = try await cli.run("manifest", "get", "--platform", "linux/s390x", "\(repository):multi")
+        #expect(absent.status == 1)
+        #expect(absent.stderrText.contains("linux/s390x"))
+        let badPlatform = try await cli.run("manifest", "get", "--platform", "not a platform", "\(repository):multi")
+        #expect(badPlatform.status == 2)
+        let deletedIndex = try await cli.run("delete", "\(repository):multi")
+        #expect(deletedIndex.status == 0, "\(deletedIndex.stderrText)")
+
         let tags = try await cli.run("tags", repository)
         #expect(tags.stdoutLines.filter { !$0.isEmpty }.sorted() == ["v1", "v2"])
         let tagsJSON = try await cli.run("tags", "--json", repository)
