@@ -135,6 +135,7 @@ public struct TransportResponse: Sendable {
 ///
 /// It erases the concrete sequence behind a closure so that any transport's body fits, on every platform.
 public struct ByteBufferSequence: AsyncSequence, Sendable {
+    /// Each element is one chunk of the body, as it arrived.
     public typealias Element = ByteBuffer
 
     private let make: @Sendable () -> AsyncIterator
@@ -162,7 +163,9 @@ public struct ByteBufferSequence: AsyncSequence, Sendable {
     /// A sequence with no elements.
     public static var empty: ByteBufferSequence { ByteBufferSequence(single: ByteBuffer()) }
 
-    /// Makes the iterator.
+    /// Makes an iterator over the body's buffers.
+    ///
+    /// - Returns: A fresh iterator; for a transport's response body, iterate it once only.
     public func makeAsyncIterator() -> AsyncIterator { make() }
 
     /// The iterator of a ``ByteBufferSequence``.
@@ -171,7 +174,11 @@ public struct ByteBufferSequence: AsyncSequence, Sendable {
 
         init(_ next: @escaping () async throws -> ByteBuffer?) { self.nextBuffer = next }
 
-        /// Returns the next buffer, or `nil` at the end of the body.
+        /// Returns the next buffer of the body.
+        ///
+        /// - Returns: The next buffer, or `nil` at the end of the body.
+        /// - Throws: ``TransportError`` when the connection breaks or a deadline passes while reading, or the
+        ///   error of the underlying sequence.
         public mutating func next() async throws -> ByteBuffer? { try await nextBuffer() }
     }
 
@@ -195,6 +202,22 @@ public struct ByteBufferSequence: AsyncSequence, Sendable {
     /// Reads and discards the rest of the body, so that the connection can be reused.
     public func drain() async {
         do { for try await _ in self {} } catch {}
+    }
+
+    /// Reads and drops a body nobody wants (of a redirect or a failed attempt), stopping once `limit` bytes
+    /// have gone by; a read error ends it quietly, as the response is discarded anyway.
+    ///
+    /// - Parameter limit: The most bytes worth reading to keep the connection reusable; 1 MiB by default.
+    func discard(upTo limit: Int = 1 << 20) async {
+        var remaining = limit
+        do {
+            for try await chunk in self {
+                remaining -= chunk.readableBytes
+                if remaining <= 0 { break }
+            }
+        } catch {
+            // The response is dropped anyway; a broken connection is closed by the client.
+        }
     }
 }
 

@@ -59,7 +59,7 @@ public struct RedirectingTransport: HTTPTransport {
             else { return response }
 
             guard hops < policy.maxHops else {
-                await Self.discard(response.body)
+                await response.body.discard()
                 throw TransportError(
                     .redirectFailed,
                     message: "\(request.url.loggableDescription) redirected more than \(policy.maxHops) times; "
@@ -70,7 +70,7 @@ public struct RedirectingTransport: HTTPTransport {
             if leftHTTPS, next.url.scheme?.lowercased() == "http",
                 !HostPolicy.isLoopback(host: next.url.host ?? "")
             {
-                await Self.discard(response.body)
+                await response.body.discard()
                 throw TransportError(
                     .redirectFailed,
                     message: "refused a redirect from HTTPS to plain HTTP (\(next.url.loggableDescription)); "
@@ -78,7 +78,7 @@ public struct RedirectingTransport: HTTPTransport {
                 )
             }
             guard visited.insert(next.url.absoluteString).inserted else {
-                await Self.discard(response.body)
+                await response.body.discard()
                 throw TransportError(
                     .redirectFailed,
                     message: "redirect loop: \(next.url.loggableDescription) was already visited while following "
@@ -86,7 +86,7 @@ public struct RedirectingTransport: HTTPTransport {
                 )
             }
 
-            await Self.discard(response.body)
+            await response.body.discard()
             hops += 1
             logger.debug(
                 "redirect",
@@ -174,16 +174,5 @@ public struct RedirectingTransport: HTTPTransport {
             result.remove(name: "Cookie2")
         }
         return result
-    }
-
-    /// Reads and drops a redirect response's body, at most 1 MiB of it.
-    private static func discard(_ body: ByteBufferSequence) async {
-        var remaining = 1 << 20
-        do {
-            for try await chunk in body {
-                remaining -= chunk.readableBytes
-                if remaining <= 0 { break }
-            }
-        } catch {}
     }
 }

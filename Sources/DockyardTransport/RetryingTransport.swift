@@ -70,7 +70,7 @@ public struct RetryingTransport: HTTPTransport {
                     wait = policy.backoff(beforeRetry: attempt)
                 }
                 guard fits(wait, start: start, clock: clock, deadline: request.deadline) else { return response }
-                await Self.discard(response.body)
+                await response.body.discard()
                 reason = "status \(response.status.code)"
             case .failure(let error):
                 guard let transportError = error as? TransportError, transportError.isRetryable else {
@@ -107,18 +107,5 @@ public struct RetryingTransport: HTTPTransport {
         if start.duration(to: resume) > policy.maxTotalTime { return false }
         if let deadline, resume >= deadline { return false }
         return true
-    }
-
-    /// Reads and drops a response body of a failed attempt, at most 1 MiB of it.
-    private static func discard(_ body: ByteBufferSequence) async {
-        var remaining = 1 << 20
-        do {
-            for try await chunk in body {
-                remaining -= chunk.readableBytes
-                if remaining <= 0 { break }
-            }
-        } catch {
-            // The attempt failed anyway; its connection is closed by the client.
-        }
     }
 }

@@ -22,11 +22,7 @@ extension TransportError {
         if let clientError = error as? HTTPClientError {
             switch clientError {
             case .connectTimeout, .tlsHandshakeTimeout, .getConnectionFromPoolTimeout:
-                return TransportError(
-                    .timedOut,
-                    message: "timed out connecting to \(host); check that the registry is reachable",
-                    underlying: error
-                )
+                return connectTimeout(host: host, underlying: error)
             case .readTimeout, .writeTimeout:
                 return TransportError(
                     .timedOut,
@@ -114,13 +110,7 @@ extension TransportError {
         }
 
         if let channelError = error as? ChannelError {
-            if case .connectTimeout = channelError {
-                return TransportError(
-                    .timedOut,
-                    message: "timed out connecting to \(host); check that the registry is reachable",
-                    underlying: error
-                )
-            }
+            if case .connectTimeout = channelError { return connectTimeout(host: host, underlying: error) }
             return TransportError(
                 .connectionFailed,
                 message: "the connection to \(host) broke while \(phase.rawValue) \(target)",
@@ -175,6 +165,15 @@ extension TransportError {
     enum Phase: String {
         case sending = "requesting"
         case receiving = "reading the response of"
+    }
+
+    /// The error for a connection that could not be opened in time, whichever layer noticed it.
+    private static func connectTimeout(host: String, underlying: any Error) -> TransportError {
+        TransportError(
+            .timedOut,
+            message: "timed out connecting to \(host); check that the registry is reachable",
+            underlying: underlying
+        )
     }
 
     private static func isTLSError(_ error: any Error) -> Bool {

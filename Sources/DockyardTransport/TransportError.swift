@@ -6,6 +6,8 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private let name: String
         private init(_ name: String) { self.name = name }
+
+        /// The code's name, for example `connectionFailed`.
         public var description: String { name }
 
         /// The connection could not be made or broke.
@@ -36,11 +38,18 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     public let underlying: (any Error)?
 
     /// Creates an error.
+    ///
+    /// - Parameters:
+    ///   - code: What went wrong.
+    ///   - message: A readable explanation with what to do; it must not contain credentials or signed URLs
+    ///     (use `URL.loggableDescription` for URLs).
+    ///   - underlying: The underlying error, if any.
     public init(_ code: Code, message: String, underlying: (any Error)? = nil) {
         self.code = code
         self.message = message
         self.underlying = underlying
     }
 
+    /// The message: what happened and what to do.
     public var description: String { message }
 }
