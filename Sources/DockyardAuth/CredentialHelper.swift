@@ -236,12 +236,22 @@ public struct CredentialHelper: Sendable {
         guard process.terminationStatus == 0 else {
             var message = String(decoding: result.stdout + result.stderr, as: UTF8.self)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
-            if let secret, !secret.isEmpty { message = message.replacingOccurrences(of: secret, with: "<redacted>") }
+            for secret in Self.secrets(sent: secret, output: result.stdout) {
+                message = message.replacingOccurrences(of: secret, with: "<redacted>")
+            }
             if message.count > 300 { message = String(message.prefix(300)) + "…" }
             if message.isEmpty { message = "no message" }
             throw failure("failed '\(operation)' (exit status \(process.terminationStatus)): \(message)")
         }
         return result.stdout
+    }
+
+    /// The secrets a failed run's message must not show: the one sent to the helper, and any `Secret` the helper
+    /// printed in credentials JSON before failing (helpers print their error messages on standard output).
+    private static func secrets(sent: String?, output: Data) -> [String] {
+        struct Printed: Decodable { var Secret: String? }
+        let printed = (try? JSONDecoder().decode(Printed.self, from: output))?.Secret
+        return [sent, printed].compactMap { $0 }.filter { !$0.isEmpty }
     }
 
     private static let ignoreSIGPIPE: Void = {

@@ -2,8 +2,9 @@ import Foundation
 
 /// An access token from a token service, with its lifetime.
 ///
-/// A token prints without its secret: `Token(expires in 297s, refresh token: yes)`.
-public struct Token: Sendable, CustomStringConvertible {
+/// A token prints without its secret: `Token(expires in 297s, refresh token: yes)`, also through `dump(_:)`,
+/// `String(reflecting:)` and debuggers.
+public struct Token: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The bearer token to send as `Authorization: Bearer <value>`.
     public let value: String
     /// How long the token lives from when it was issued: the response's `expires_in`, or 60 seconds when it
@@ -60,4 +61,10 @@ public struct Token: Sendable, CustomStringConvertible {
         let seconds = max(0, remaining.components.seconds)
         return "Token(expires in \(seconds)s, refresh token: \(refreshToken == nil ? "no" : "yes"))"
     }
+
+    /// The same as ``description``: no token.
+    public var debugDescription: String { description }
+
+    /// A mirror that shows no secret, so `dump(_:)` and debuggers print ``description``.
+    public var customMirror: Mirror { Mirror(self, children: ["redacted": description]) }
 }

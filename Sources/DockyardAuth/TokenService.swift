@@ -137,7 +137,7 @@ public struct TokenService: Sendable {
             if let token = try await post(form: form, request) { return token }
             throw AuthError(
                 .tokenServiceFailed,
-                message: "the token service at \(Self.display(request.realm)) does not accept OAuth2 requests, "
+                message: "the token service at \(request.realm.loggableDescription) does not accept OAuth2 requests, "
                     + "so the identity token cannot be used; log in with a username and password")
         default:
             return try await get(request)
@@ -149,14 +149,14 @@ public struct TokenService: Sendable {
         guard scheme == "https" || scheme == "http", let host = request.realm.host, !host.isEmpty else {
             throw AuthError(
                 .tokenServiceFailed,
-                message: "the registry named an unusable token service realm '\(Self.display(request.realm))'")
+                message: "the registry named an unusable token service realm '\(request.realm.loggableDescription)'")
         }
         if scheme == "http", request.credentials != nil, !configuration.allowsInsecureRealms,
             !Self.isLoopback(host: host)
         {
             throw AuthError(
                 .insecureRealm,
-                message: "refusing to send credentials to the plain-HTTP token service \(Self.display(request.realm)); "
+                message: "refusing to send credentials to the plain-HTTP token service \(request.realm.loggableDescription); "
                     + "use an https realm, or allow insecure realms for this trusted registry")
         }
     }
@@ -229,7 +229,7 @@ public struct TokenService: Sendable {
         else {
             throw AuthError(
                 .tokenServiceFailed,
-                message: "the token service at \(Self.display(request.realm)) answered without a token",
+                message: "the token service at \(request.realm.loggableDescription) answered without a token",
                 status: Int(response.status.code))
         }
         var lifetime = Self.defaultLifetime
@@ -249,7 +249,7 @@ public struct TokenService: Sendable {
         for secret in Self.secrets(of: request.credentials) where !secret.isEmpty {
             detail = detail.replacingOccurrences(of: secret, with: "<redacted>")
         }
-        let realm = Self.display(request.realm)
+        let realm = request.realm.loggableDescription
         let code = Int(status.code)
         guard status == .unauthorized else {
             return AuthError(
@@ -302,25 +302,22 @@ public struct TokenService: Sendable {
         return nil
     }
 
+    /// Every form in which the request's secret could come back in an error body: as sent in the Basic header
+    /// (base64 of `username:password`), in a form or query (percent-encoded), and as it is.
     private static func secrets(of credentials: Credentials?) -> [String] {
+        let secret: String
         switch credentials {
-        case .basic(_, let password)?: return [password]
-        case .identityToken(let token)?, .registryToken(let token)?: return [token]
+        case .basic(_, let password)?: secret = password
+        case .identityToken(let token)?, .registryToken(let token)?: secret = token
         case nil: return []
         }
+        var forms = [secret, formEncode(secret)]
+        if let basic = credentials?.basicAuthorization { forms.append(String(basic.dropFirst("Basic ".count))) }
+        // Longest first, so that a form containing another is replaced whole.
+        return forms.sorted { $0.count > $1.count }
     }
 
     // MARK: - Helpers
-
-    /// The realm without query, user info or fragment, for messages.
-    static func display(_ url: URL) -> String {
-        guard var components = URLComponents(url: url, resolvingAgainstBaseURL: false) else { return "the realm" }
-        components.query = nil
-        components.user = nil
-        components.password = nil
-        components.fragment = nil
-        return components.string ?? "the realm"
-    }
 
     static func isLoopback(host: String) -> Bool { HostPolicy.isLoopback(host: host) }
 

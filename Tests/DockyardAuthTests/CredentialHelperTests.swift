@@ -75,6 +75,28 @@ struct CredentialHelperTests {
         }
     }
 
+    @Test func failingHelperThatPrintedCredentialsDoesNotLeakThem() async throws {
+        // Helpers print their error messages on stdout; one that printed the credentials JSON and then exited
+        // non-zero must not put the secret into the error.
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let program = directory.appending("docker-credential-leaky")
+        let script = #"""
+            #!/bin/sh
+            cat >/dev/null
+            printf '{"ServerURL":"r.example","Username":"alice","Secret":"LEAKED-SECRET-7"}'
+            exit 1
+            """#
+        try Data(script.utf8).write(to: program)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: program.path)
+        let helper = CredentialHelper(name: "leaky", executableURL: program)
+        let error = try await #require(throws: AuthError.self) { try await helper.get(serverURL: "r.example") }
+        #expect(error.code == .credentialHelperFailed)
+        #expect(error.description.contains("exit status 1"), "\(error.description)")
+        #expect(error.description.contains("<redacted>"), "\(error.description)")
+        #expect(!error.description.contains("LEAKED-SECRET-7"))
+    }
+
     @Test func garbageAnswerIsTypedError() async throws {
         let sandbox = try HelperSandbox(mode: "garbage")
         try sandbox.seed(["r.example": ("u", "p")])

@@ -76,6 +76,13 @@ struct TokenCacheTests {
         #expect(long.renewalMargin == .seconds(10))
         #expect(!"\(long)".contains("SECRET-VALUE"))
         #expect("\(long)".hasPrefix("Token(expires in"))
+        let refreshing = Token(
+            value: "SECRET-VALUE", lifetime: .seconds(60), expiresAt: now + .seconds(60), refreshToken: "SECRET-REFRESH")
+        var dumped = ""
+        dump(refreshing, to: &dumped)
+        #expect(dumped.contains("refresh token: yes"), "\(dumped)")
+        #expect(!dumped.contains("SECRET-"), "\(dumped)")
+        #expect(!String(reflecting: refreshing).contains("SECRET-"))
     }
 
     @Test func concurrentRequestsShareOneFetch() async throws {

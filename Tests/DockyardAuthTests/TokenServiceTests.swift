@@ -121,6 +121,22 @@ struct TokenServiceTests {
         }
     }
 
+    @Test("an echo of the Basic header or of the form-encoded password is redacted too", arguments: [
+        "Basic " + Data("u:p@ss word/1".utf8).base64EncodedString(),
+        "password=p%40ss%20word%2F1",
+    ])
+    func serverEchoOfEncodedPasswordIsRedacted(echo: String) async {
+        let stub = StubTransport { _ in (.unauthorized, #"{"details":"rejected \#(echo)"}"#) }
+        let error = await #expect(throws: AuthError.self) {
+            try await TokenService(transport: stub).fetchToken(
+                TokenRequest(realm: realm, service: "s", scopes: [], credentials: .basic(username: "u", password: "p@ss word/1")))
+        }
+        let text = error?.description ?? ""
+        #expect(text.contains("<redacted>"), "\(text)")
+        #expect(!text.contains(Data("u:p@ss word/1".utf8).base64EncodedString()))
+        #expect(!text.contains("p%40ss"))
+    }
+
     @Test func credentialsNeverGoToNonLoopbackPlainHTTPRealms() async throws {
         let stub = StubTransport { _ in (.ok, #"{"token":"t"}"#) }
         let service = TokenService(transport: stub)
