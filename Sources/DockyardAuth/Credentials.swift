@@ -89,6 +89,7 @@ public struct StaticCredentials: CredentialProvider {
     ///
     /// - Parameter registry: The registry's name.
     /// - Returns: The credentials, or `nil` when none were given for it.
+    /// - Throws: Nothing; the requirement of ``CredentialProvider`` allows other providers to throw.
     public func credentials(forRegistry registry: String) async throws -> Credentials? {
         entries[DockerConfig.hostname(ofKey: DockerConfig.key(forRegistry: registry))]
     }
@@ -103,5 +104,6 @@ public struct AnonymousCredentials: CredentialProvider {
     ///
     /// - Parameter registry: Ignored.
     /// - Returns: `nil`.
+    /// - Throws: Nothing; the requirement of ``CredentialProvider`` allows other providers to throw.
     public func credentials(forRegistry registry: String) async throws -> Credentials? { nil }
 }

@@ -192,6 +192,7 @@ public actor RegistryAuthenticator {
     ///
     /// - Parameter registry: The registry.
     /// - Returns: The refresh token, or `nil`.
+    /// - Throws: ``AuthError`` (or the provider's own error) when the registry's credentials cannot be looked up.
     public func refreshToken(forRegistry registry: String) async throws -> String? {
         let name = Self.registryKey(registry)
         guard let challenge = challenges[name], let realm = challenge.realm,

@@ -42,6 +42,11 @@ public struct Scope: Hashable, Sendable, Comparable, CustomStringConvertible {
         public var description: String { rawValue }
 
         /// Orders actions by name, as scope strings list them.
+        ///
+        /// - Parameters:
+        ///   - lhs: An action.
+        ///   - rhs: Another action.
+        /// - Returns: Whether `lhs`'s name sorts before `rhs`'s.
         public static func < (lhs: Action, rhs: Action) -> Bool { lhs.rawValue < rhs.rawValue }
     }
 
@@ -156,5 +161,10 @@ public struct Scope: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     /// Orders scopes by their string form, so merged scope lists are stable.
+    ///
+    /// - Parameters:
+    ///   - lhs: A scope.
+    ///   - rhs: Another scope.
+    /// - Returns: Whether `lhs`'s string form sorts before `rhs`'s.
     public static func < (lhs: Scope, rhs: Scope) -> Bool { lhs.description < rhs.description }
 }

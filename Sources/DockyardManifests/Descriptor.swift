@@ -108,7 +108,7 @@ public struct Descriptor: Hashable, Sendable, Codable {
     /// Encodes the descriptor in its JSON form, omitting absent fields and writing `data` as base64.
     ///
     /// - Parameter encoder: The encoder.
-    /// - Throws: Whatever the encoder throws.
+    /// - Throws: `EncodingError`, or another error of the encoder.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(mediaType, forKey: .mediaType)

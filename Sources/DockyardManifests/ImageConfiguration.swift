@@ -144,7 +144,7 @@ public struct ImageConfiguration: Hashable, Sendable, Codable {
         /// Encodes the `config` object, omitting absent fields.
         ///
         /// - Parameter encoder: The encoder.
-        /// - Throws: Whatever the encoder throws.
+        /// - Throws: `EncodingError`, or another error of the encoder.
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encodeIfPresent(user, forKey: .user)

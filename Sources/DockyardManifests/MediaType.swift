@@ -49,7 +49,7 @@ public struct MediaType: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     /// Encodes the media type as its string form.
     ///
     /// - Parameter encoder: The encoder to write a single string to.
-    /// - Throws: Whatever the encoder throws.
+    /// - Throws: `EncodingError`, or another error of the encoder.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)
