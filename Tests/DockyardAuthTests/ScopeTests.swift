@@ -22,13 +22,10 @@ struct ScopeTests {
     }
 
     @Test("rejects malformed scopes with a typed error", arguments: ["", "repository", "repository:pull", ":a:pull", "repository::pull", "(x):a:pull", "repository(:a:pull"])
-    func rejects(_ text: String) {
-        #expect(throws: AuthError.self) { try Scope(parsing: text) }
-        do {
-            _ = try Scope(parsing: text)
-        } catch {
-            #expect(error.code == .invalidScope)
-        }
+    func rejects(_ text: String) throws {
+        let error = try #require(throws: AuthError.self) { try Scope(parsing: text) }
+        #expect(error.code == .invalidScope)
+        #expect(error.description.contains("'\(text)'"), "the message names the scope: \(error.description)")
     }
 
     @Test func stringFormSortsActions() {

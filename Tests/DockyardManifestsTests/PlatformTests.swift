@@ -68,11 +68,19 @@ struct PlatformTests {
     }
 
     @Test("the host platform is normalised")
-    func current() {
+    func current() throws {
         let host = Platform.current
         #expect(host == host.normalized)
         #expect(!host.os.isEmpty && !host.architecture.isEmpty)
         #expect(host.canRun(host))
+        // Pin the answer for the machines the tests run on, so that a wrong mapping cannot pass unnoticed.
+        #if os(Linux) && arch(x86_64)
+        #expect(host == (try Platform(parsing: "linux/amd64")))
+        #elseif os(Linux) && arch(arm64)
+        #expect(host == (try Platform(parsing: "linux/arm64")))
+        #elseif os(macOS) && arch(arm64)
+        #expect(host == (try Platform(parsing: "darwin/arm64")))
+        #endif
     }
 
     /// (host, image platform, can run, rank)

@@ -53,7 +53,10 @@ struct RetryPolicyTests {
                 seen.insert(wait)
             }
             #expect(seen.count > 100, "jitter should spread waits, got \(seen.count) distinct values")
-            // Full jitter: some waits fall in the lower half of the range.
+            // Full jitter: waits spread over the whole range, not only near the ceiling ("equal jitter" would
+            // never go below half of it).
+            let lowerHalf = seen.filter { $0 < ceiling / 2 }.count
+            #expect(lowerHalf > 50 && lowerHalf < 150, "\(lowerHalf) of \(seen.count) waits below half the ceiling")
         }
     }
 

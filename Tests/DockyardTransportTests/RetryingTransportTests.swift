@@ -58,6 +58,13 @@ struct RetryingTransportTests {
             _ = try await RetryingTransport(wrapping: script, policy: Self.fast).send(.init(url: Self.url))
         }
         #expect(script.requests.count == 1)
+
+        struct BodySourceFailed: Error {}
+        let foreign = ScriptedTransport { _, _ in throw BodySourceFailed() }
+        await #expect(throws: BodySourceFailed.self) {
+            _ = try await RetryingTransport(wrapping: foreign, policy: Self.fast).send(.init(url: Self.url))
+        }
+        #expect(foreign.requests.count == 1)
     }
 
     @Test("POST is not retried unless the policy says so")
