@@ -12,6 +12,23 @@ struct ChallengeRound {
     let authenticator: RegistryAuthenticator
     let registry: String
 
+    init(transport: any HTTPTransport, authenticator: RegistryAuthenticator, registry: String) {
+        self.transport = transport
+        self.authenticator = authenticator
+        self.registry = registry
+    }
+
+    /// A round with a fresh authenticator that sends its token requests through `transport` too.
+    init(
+        transport: any HTTPTransport,
+        credentials: any CredentialProvider,
+        registry: String,
+        configuration: RegistryAuthenticator.Configuration = .init()
+    ) {
+        let authenticator = RegistryAuthenticator(transport: transport, credentials: credentials, configuration: configuration)
+        self.init(transport: transport, authenticator: authenticator, registry: registry)
+    }
+
     /// Returns the final status and the `Authorization` value that was sent last.
     func get(_ url: URL, scopes: [Scope]) async throws -> (status: Int, authorization: String?) {
         var request = TransportRequest(method: .GET, url: url)
@@ -57,8 +74,8 @@ struct LocalHubAuthTests {
         let repository = uniqueRepository("library")
         let mark = hub.tokenServer.logMark()
         try await withTransport { (transport) async throws in
-            let authenticator = RegistryAuthenticator(transport: transport, credentials: AnonymousCredentials())
-            let round = ChallengeRound(transport: transport, authenticator: authenticator, registry: hub.token.host)
+            let round = ChallengeRound(transport: transport, credentials: AnonymousCredentials(), registry: hub.token.host)
+            let authenticator = round.authenticator
             let scopes = [Scope.repository(repository, actions: [.pull])]
             #expect(try await authenticator.authorization(forRegistry: hub.token.host, scopes: scopes) == nil)
             let result = try await round.get(hub.token.v2("\(repository)/tags/list"), scopes: scopes)
@@ -80,8 +97,7 @@ struct LocalHubAuthTests {
         try await withTransport { (transport) async throws in
             let credentials = StaticCredentials(
                 .basic(username: hub.user.username, password: hub.user.password), forRegistry: hub.token.host)
-            let authenticator = RegistryAuthenticator(transport: transport, credentials: credentials)
-            let round = ChallengeRound(transport: transport, authenticator: authenticator, registry: hub.token.host)
+            let round = ChallengeRound(transport: transport, credentials: credentials, registry: hub.token.host)
             let url = hub.token.v2("\(repository)/tags/list")
             #expect(try await round.get(url, scopes: [.repository(repository, actions: [.pull])]).status == 404)
             #expect(try await round.get(url, scopes: [.repository(repository, actions: [.pull])]).status == 404)
@@ -99,8 +115,7 @@ struct LocalHubAuthTests {
         let wrong = "wrong-\(UUID().uuidString)"
         try await withTransport { (transport) async throws in
             let credentials = StaticCredentials(.basic(username: hub.user.username, password: wrong), forRegistry: hub.token.host)
-            let authenticator = RegistryAuthenticator(transport: transport, credentials: credentials)
-            let round = ChallengeRound(transport: transport, authenticator: authenticator, registry: hub.token.host)
+            let round = ChallengeRound(transport: transport, credentials: credentials, registry: hub.token.host)
             do {
                 _ = try await round.get(hub.token.v2("\(repository)/tags/list"), scopes: [.repository(repository, actions: [.pull])])
                 Issue.record("a wrong password must fail")
@@ -119,8 +134,7 @@ struct LocalHubAuthTests {
         let repository = uniqueRepository(hub.user.username)
         try await withTransport { (transport) async throws in
             let credentials = StaticCredentials(.basic(username: hub.user.username, password: token), forRegistry: hub.token.host)
-            let authenticator = RegistryAuthenticator(transport: transport, credentials: credentials)
-            let round = ChallengeRound(transport: transport, authenticator: authenticator, registry: hub.token.host)
+            let round = ChallengeRound(transport: transport, credentials: credentials, registry: hub.token.host)
             #expect(try await round.get(hub.token.v2("\(repository)/tags/list"), scopes: [.repository(repository, actions: [.pull, .push])]).status == 404)
         }
     }
@@ -169,9 +183,10 @@ struct LocalHubAuthTests {
         try await withTransport { (transport) async throws in
             let credentials = StaticCredentials(
                 .basic(username: hub.user.username, password: hub.user.password), forRegistry: hub.token.host)
-            let authenticator = RegistryAuthenticator(
-                transport: transport, credentials: credentials, configuration: .init(requestsRefreshTokens: true))
-            let round = ChallengeRound(transport: transport, authenticator: authenticator, registry: hub.token.host)
+            let round = ChallengeRound(
+                transport: transport, credentials: credentials, registry: hub.token.host,
+                configuration: .init(requestsRefreshTokens: true))
+            let authenticator = round.authenticator
             let url = hub.token.v2("\(repository)/tags/list")
             #expect(try await round.get(url, scopes: [.repository(repository, actions: [.pull])]).status == 404)
             #expect(try await authenticator.refreshToken(forRegistry: hub.token.host) != nil)
@@ -193,9 +208,9 @@ struct LocalHubAuthTests {
                     credentials: .basic(username: hub.user.username, password: hub.user.password), wantsRefreshToken: true))
             let identityToken = try #require(login.refreshToken)
             let mark = hub.tokenServer.logMark()
-            let authenticator = RegistryAuthenticator(
-                transport: transport, credentials: StaticCredentials(.identityToken(identityToken), forRegistry: hub.token.host))
-            let round = ChallengeRound(transport: transport, authenticator: authenticator, registry: hub.token.host)
+            let round = ChallengeRound(
+                transport: transport, credentials: StaticCredentials(.identityToken(identityToken), forRegistry: hub.token.host),
+                registry: hub.token.host)
             #expect(try await round.get(hub.token.v2("\(repository)/tags/list"), scopes: [.repository(repository, actions: [.pull, .push])]).status == 404)
             let requests = try hub.tokenServer.requests(forRepository: repository, since: mark)
             #expect(requests.map(\.grant) == ["refresh_token"])
@@ -208,8 +223,8 @@ struct LocalHubAuthTests {
         let repository = uniqueRepository("library")
         let mark = hub.tokenServer.logMark()
         try await withTransport { (transport) async throws in
-            let authenticator = RegistryAuthenticator(transport: transport, credentials: AnonymousCredentials())
-            let round = ChallengeRound(transport: transport, authenticator: authenticator, registry: hub.token.host)
+            let round = ChallengeRound(transport: transport, credentials: AnonymousCredentials(), registry: hub.token.host)
+            let authenticator = round.authenticator
             let url = hub.token.v2("\(repository)/tags/list")
             let scopes = [Scope.repository(repository, actions: [.pull])]
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -234,8 +249,8 @@ struct LocalHubAuthTests {
         try await hub.tokenServer.withSettings(lifetime: 2, exactExpiry: true) {
             let mark = hub.tokenServer.logMark()
             try await withTransport { (transport) async throws in
-                let authenticator = RegistryAuthenticator(transport: transport, credentials: AnonymousCredentials())
-                let round = ChallengeRound(transport: transport, authenticator: authenticator, registry: hub.token.host)
+                let round = ChallengeRound(transport: transport, credentials: AnonymousCredentials(), registry: hub.token.host)
+                let authenticator = round.authenticator
                 let url = hub.token.v2("\(repository)/tags/list")
                 let scopes = [Scope.repository(repository, actions: [.pull])]
                 let first = try await round.get(url, scopes: scopes)
@@ -299,8 +314,7 @@ struct LocalHubAuthTests {
                 #expect(!error.description.contains("nope-nope"))
             }
 
-            let anonymous = RegistryAuthenticator(transport: transport, credentials: AnonymousCredentials())
-            let anonymousRound = ChallengeRound(transport: transport, authenticator: anonymous, registry: hub.basic.host)
+            let anonymousRound = ChallengeRound(transport: transport, credentials: AnonymousCredentials(), registry: hub.basic.host)
             await #expect {
                 try await anonymousRound.get(hub.basic.v2(), scopes: [])
             } throws: { error in

@@ -72,19 +72,14 @@ struct ConnectionReuseTests {
     func sequentialRequestsReuse() async throws {
         let server = try CountingServer()
         defer { server.stop() }
-        let transport = try AsyncHTTPTransport()
-        do {
-            let url = try #require(URL(string: "http://127.0.0.1:\(server.port)/v2/"))
+        let url = try #require(URL(string: "http://127.0.0.1:\(server.port)/v2/"))
+        try await withTransport { transport in
             for _ in 0..<5 {
                 let response = try await transport.send(TransportRequest(url: url))
                 #expect(response.status == .ok)
                 #expect(String(buffer: try await response.body.collect(upTo: 64)) == "{}")
             }
-        } catch {
-            await transport.shutdown()
-            throw error
         }
-        await transport.shutdown()
         #expect(server.connections == 1)
     }
 
@@ -94,11 +89,11 @@ struct ConnectionReuseTests {
         defer { server.stop() }
         let url = try #require(URL(string: "http://127.0.0.1:\(server.port)/v2/"))
         for _ in 0..<2 {
-            let transport = try AsyncHTTPTransport()
-            let response = try? await transport.send(TransportRequest(url: url))
-            await response?.body.drain()
-            await transport.shutdown()
-            #expect(response?.status == .ok)
+            try await withTransport { transport in
+                let response = try await transport.send(TransportRequest(url: url))
+                await response.body.drain()
+                #expect(response.status == .ok)
+            }
         }
         #expect(server.connections == 2, "the counter counts connections, so the reuse test can fail")
     }

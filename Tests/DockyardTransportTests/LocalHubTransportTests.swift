@@ -370,21 +370,6 @@ struct LocalHubTransportTests {
 
     // MARK: Helpers
 
-    /// Runs `body` with a fresh transport, and shuts the transport down afterwards.
-    private func withTransport(
-        _ configuration: AsyncHTTPTransport.Configuration = .init(),
-        _ body: (AsyncHTTPTransport) async throws -> Void
-    ) async throws {
-        let transport = try AsyncHTTPTransport(configuration: configuration)
-        do {
-            try await body(transport)
-        } catch {
-            await transport.shutdown()
-            throw error
-        }
-        await transport.shutdown()
-    }
-
     /// A token from the localhub token service, as admin.
     private func fetchToken(hub: LocalHub, scope: String, transport: any HTTPTransport) async throws -> String {
         var components = try #require(URLComponents(url: hub.tokenServer.realm, resolvingAgainstBaseURL: false))
@@ -514,5 +499,21 @@ struct ChunkedBytes: AsyncSequence, Sendable {
             defer { offset = end }
             return ByteBuffer(bytes: bytes[offset..<end])
         }
+    }
+}
+
+/// Runs `body` with a fresh transport, and shuts the transport down afterwards, whether `body` throws or not.
+func withTransport<T>(
+    _ configuration: AsyncHTTPTransport.Configuration = .init(),
+    _ body: (AsyncHTTPTransport) async throws -> T
+) async throws -> T {
+    let transport = try AsyncHTTPTransport(configuration: configuration)
+    do {
+        let value = try await body(transport)
+        await transport.shutdown()
+        return value
+    } catch {
+        await transport.shutdown()
+        throw error
     }
 }

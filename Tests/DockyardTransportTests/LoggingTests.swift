@@ -47,9 +47,8 @@ struct LoggingTests {
         var configuration = AsyncHTTPTransport.Configuration()
         configuration.tls.additionalTrustRoots = [hub.tlsCA]
         configuration.logger = captured.logger
-        let transport = try AsyncHTTPTransport(configuration: configuration)
         let secret = "s3cr3t-token-value-\(UInt64.random(in: 0...UInt64.max))"
-        do {
+        try await withTransport(configuration) { transport in
             let retrying = RetryingTransport(wrapping: transport, policy: .default, logger: captured.logger)
             let redirecting = RedirectingTransport(wrapping: retrying, logger: captured.logger)
             let url = try #require(URL(string: "\(hub.tls.url.absoluteString)/v2/?signature=\(secret)"))
@@ -57,11 +56,7 @@ struct LoggingTests {
                 TransportRequest(url: url, headers: ["Authorization": "Bearer \(secret)", "Cookie": secret]))
             #expect(response.status == .ok)
             await response.body.drain()
-        } catch {
-            await transport.shutdown()
-            throw error
         }
-        await transport.shutdown()
 
         let text = captured.text
         #expect(text.contains("\(hub.tls.url.absoluteString)/v2/"), "the request is logged")
@@ -78,11 +73,12 @@ struct LoggingTests {
         configuration.tls.additionalTrustRoots = [hub.tlsCA]
         configuration.allowsHTTP2 = false
         configuration.logger = captured.logger
-        let transport = try AsyncHTTPTransport(configuration: configuration)
-        let response = try? await transport.send(TransportRequest(url: hub.tls.v2()))
-        await response?.body.drain()
-        await transport.shutdown()
-        #expect(response?.status == .ok)
+        try await withTransport(configuration) { transport in
+            let response = try await transport.send(TransportRequest(url: hub.tls.v2()))
+            await response.body.drain()
+            #expect(response.status == .ok)
+        }
         #expect(captured.text.contains("version=HTTP/1.1"))
+        #expect(!captured.text.contains("version=HTTP/2"))
     }
 }
