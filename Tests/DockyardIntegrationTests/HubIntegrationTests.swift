@@ -305,6 +305,11 @@ struct HubIntegrationTests {
             let plain = try await client.members(of: "acme", role: .member).collect()
             #expect(plain.allSatisfy { $0.role == .member })
 
+            let settings = try await client.organizationSettings(of: "acme")
+            #expect(try await client.updateOrganizationSettings(settings, of: "acme") == settings)
+            let audit = try await client.auditLog(of: "acme", pageSize: 2).collect(limit: 5)
+            #expect(audit.allSatisfy { $0.account == "acme" && !$0.action.isEmpty })
+
             let export = try await client.exportMembers(of: "acme")
             #expect(export.csv.contains("carol"))
             #expect(export.filename?.hasSuffix(".csv") == true)
