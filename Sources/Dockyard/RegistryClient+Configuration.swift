@@ -109,9 +109,8 @@ extension RegistryClient {
                     code: .invalidConfiguration, method: "-", url: URL(fileURLWithPath: "/"),
                     subject: "the registry client configuration", message: message)
             }
-            for (name, url) in endpoints.sorted(by: { $0.key < $1.key }) + mirrors.sorted(by: { $0.key < $1.key })
-                .flatMap({ entry in entry.value.map { (entry.key, $0) } })
-            {
+            let mirrorEntries = mirrors.flatMap { name, urls in urls.map { (key: name, value: $0) } }
+            for (name, url) in (Array(endpoints) + mirrorEntries).sorted(by: { $0.key < $1.key }) {
                 guard !name.isEmpty else { throw invalid("a registry name is empty") }
                 guard let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
                     throw invalid("the URL for \(name) must start with http:// or https://, got \(url.loggableDescription)")

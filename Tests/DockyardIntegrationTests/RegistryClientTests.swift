@@ -335,6 +335,16 @@ struct RegistryClientTests {
         #expect(other.absoluteString == "https://ghcr.io")
         #expect(ubuntu.absoluteString == "https://registry-1.docker.io/v2/library/ubuntu/")
 
+        var badMirror = RegistryClient.Configuration()
+        badMirror.mirrors["docker.io"] = [URL(fileURLWithPath: "/tmp/mirror")]
+        let mirrorError = try #require(throws: RegistryError.self) { try RegistryClient(configuration: badMirror) }
+        #expect(mirrorError.description.contains("http://"))
+
+        var withCredentials = RegistryClient.Configuration()
+        withCredentials.endpoints["r.example"] = URL(string: "https://user:pw@r.example")
+        let credentialError = try #require(throws: RegistryError.self) { try RegistryClient(configuration: withCredentials) }
+        #expect(!credentialError.description.contains("pw"))
+
         var missingCA = RegistryClient.Configuration()
         missingCA.additionalTrustRoots = [URL(fileURLWithPath: "/nonexistent/ca.pem")]
         #expect(throws: RegistryError.self) { try RegistryClient(configuration: missingCA) }
