@@ -94,6 +94,7 @@ struct FileByteSequence: AsyncSequence, Sendable {
         private let readSize: Int
         private var file: InputFile?
         private let allocator = ByteBufferAllocator()
+        private var pace = ReadPacer(limit: 4)
 
         init(url: URL, range: Range<Int64>, readSize: Int) {
             self.url = url
@@ -107,6 +108,7 @@ struct FileByteSequence: AsyncSequence, Sendable {
                 file = nil
                 return nil
             }
+            try await pace.waitForRoom()
             let input: InputFile
             if let file {
                 input = file
@@ -133,6 +135,7 @@ struct FileByteSequence: AsyncSequence, Sendable {
                     message: "\(url.path) ended at \(offset) bytes, before the \(end) expected; it changed during the upload")
             }
             offset += Int64(count)
+            pace.track(buffer)
             return buffer
         }
     }
@@ -144,8 +147,9 @@ struct FileByteSequence: AsyncSequence, Sendable {
 /// until it learns the channel is no longer writable), and reading from the page cache is much faster than any
 /// socket. The pacer watches the storage of the last buffers it handed out through weak references: storage is
 /// released once the transport has written it. Before reading more it waits, briefly, until fewer than
-/// `limit` buffers are still alive. The wait is bounded, so a transport that keeps buffers (to replay them) only
-/// slows down instead of stalling.
+/// `limit` buffers are still alive. The pacer only tracks buffers its reader allocated itself, whose storage
+/// nobody else shares. A wait is bounded, and the first one that times out turns pacing off for the stream, so a
+/// transport that keeps buffers (to replay them) is never slowed down for long.
 struct ReadPacer {
     private final class WeakStorage {
         weak var object: AnyObject?
@@ -154,19 +158,28 @@ struct ReadPacer {
 
     private let limit: Int
     private var alive: [WeakStorage] = []
+    /// Set once a wait times out: this transport keeps buffers, so pacing cannot help it.
+    private var disabled = false
 
     init(limit: Int) { self.limit = limit }
 
     mutating func track(_ buffer: ByteBuffer) {
+        guard !disabled else { return }
         let storage = buffer.withUnsafeReadableBytesWithStorageManagement { _, storage in storage.takeUnretainedValue() }
         alive.append(WeakStorage(storage))
     }
 
     mutating func waitForRoom() async throws {
-        let deadline = ContinuousClock.now + .milliseconds(50)
+        guard !disabled else { return }
+        let deadline = ContinuousClock.now + .milliseconds(200)
         while true {
             alive.removeAll { $0.object == nil }
-            guard alive.count >= limit, ContinuousClock.now < deadline else { return }
+            guard alive.count >= limit else { return }
+            guard ContinuousClock.now < deadline else {
+                disabled = true
+                alive = []
+                return
+            }
             try await Task.sleep(for: .microseconds(250))
         }
     }
@@ -185,8 +198,7 @@ final class InputFile: Sendable {
     deinit { _ = closeDescriptor(descriptor) }
 }
 
-/// Wraps an upload body so that every buffer passing through is counted for progress, and paced by a
-/// ``ReadPacer`` so that the source never runs far ahead of the socket.
+/// Wraps an upload body so that every buffer passing through is counted for progress.
 struct CountingSequence: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
 
@@ -198,12 +210,9 @@ struct CountingSequence: AsyncSequence, Sendable {
     struct AsyncIterator: AsyncIteratorProtocol {
         var base: ByteBufferSequence.AsyncIterator
         let counter: @Sendable (Int) -> Void
-        var pace = ReadPacer(limit: 4)
 
         mutating func next() async throws -> ByteBuffer? {
-            try await pace.waitForRoom()
             guard let buffer = try await base.next() else { return nil }
-            pace.track(buffer)
             counter(buffer.readableBytes)
             return buffer
         }
