@@ -93,6 +93,8 @@ public struct HubClient: Sendable {
         components.percentEncodedPath = prefix + path
         let items = query.filter { $0.value != nil }
         components.queryItems = items.isEmpty ? nil : items
+        // URLComponents leaves "+" alone, which servers read as a space: encode it.
+        components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
         guard let url = components.url else {
             throw HubAPIError(.invalidArgument, message: "cannot form a URL for \(path)")
         }

@@ -218,3 +218,17 @@ final class Counter: @unchecked Sendable {
     private var value = 0
     func next() -> Int { lock.withLock { defer { value += 1 }; return value } }
 }
+
+@Suite("Request URLs")
+struct HubRequestURLTests {
+    @Test("path segments and query values are encoded")
+    func encoding() async throws {
+        let transport = ScriptedTransport { _ in (200, [:], #"{"num_pages":1,"results":[]}"#) }
+        let client = try HubClient(configuration: .init(baseURL: try #require(URL(string: "https://hub.example/api-root"))), transport: transport)
+        _ = try await client.search("c++ & co", limit: 5)
+        let url = try #require(transport.requests.first?.url.absoluteString)
+        #expect(url == "https://hub.example/api-root/v1/search?q=c%2B%2B%20%26%20co&n=5")
+        _ = try? await client.user("a b/c")
+        #expect(transport.requests.last?.url.absoluteString == "https://hub.example/api-root/v2/users/a%20b%2Fc/")
+    }
+}
