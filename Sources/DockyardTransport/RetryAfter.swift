@@ -27,7 +27,10 @@ public enum RetryAfter {
         guard let date = HTTPDate.parse(trimmed) else { return nil }
         let interval = date.timeIntervalSince(now)
         guard interval > 0 else { return .zero }
-        return .milliseconds(Int64((interval * 1000).rounded(.up)))
+        // A date far in the future is clamped like a huge number of seconds: `Int64(_:)` would trap past its range.
+        let milliseconds = (interval * 1000).rounded(.up)
+        guard milliseconds < Double(Int64.max / 2) else { return .seconds(Int64.max / 2) }
+        return .milliseconds(Int64(milliseconds))
     }
 }
 

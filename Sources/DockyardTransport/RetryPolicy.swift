@@ -66,9 +66,13 @@ public struct RetryPolicy: Sendable, Hashable {
     /// - Parameter retry: The retry's number, from 1 (the second attempt).
     /// - Returns: The longest the wait may be.
     public func backoffCeiling(beforeRetry retry: Int) -> Duration {
+        guard baseDelay > .zero, maxDelay > .zero else { return .zero }
         let exponent = min(max(retry - 1, 0), 62)
-        let ceiling = baseDelay * Double(1 << exponent)
-        return min(ceiling, maxDelay)
+        // Compare in floating point first: `Duration * Double` traps when the product leaves Duration's range,
+        // which a long base delay and a high retry count (both from configuration) would reach.
+        let factor = Double(UInt64(1) << exponent)
+        guard baseDelay / .seconds(1) * factor < maxDelay / .seconds(1) else { return maxDelay }
+        return baseDelay * factor
     }
 
     /// The backoff wait before a retry, with full jitter: uniformly random in `0...backoffCeiling(beforeRetry:)`.

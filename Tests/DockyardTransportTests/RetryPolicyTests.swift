@@ -60,6 +60,27 @@ struct RetryPolicyTests {
         }
     }
 
+    @Test("long configured delays and many retries stop at maxDelay instead of overflowing", arguments: [
+        RetryPolicy(maxAttempts: 200, baseDelay: .seconds(60), maxDelay: .seconds(600)),
+        RetryPolicy(maxAttempts: 200, baseDelay: .seconds(3600), maxDelay: .seconds(Int64.max)),
+        RetryPolicy(maxAttempts: 200, baseDelay: .seconds(Int64.max), maxDelay: .seconds(Int64.max)),
+    ])
+    func noOverflow(policy: RetryPolicy) {
+        #expect(policy.backoffCeiling(beforeRetry: 1) == policy.baseDelay)
+        for retry in [63, 64, 100, 199, Int.max] {
+            let ceiling = policy.backoffCeiling(beforeRetry: retry)
+            #expect(ceiling <= policy.maxDelay)
+            #expect(ceiling > policy.baseDelay || policy.baseDelay == policy.maxDelay)
+            #expect(policy.backoff(beforeRetry: retry) <= ceiling)
+        }
+    }
+
+    @Test("a negative delay means no wait")
+    func negativeDelays() {
+        #expect(RetryPolicy(baseDelay: .seconds(-1)).backoffCeiling(beforeRetry: 5) == .zero)
+        #expect(RetryPolicy(maxDelay: .seconds(-1)).backoff(beforeRetry: 5) == .zero)
+    }
+
     @Test("a zero base means no wait")
     func zeroBase() {
         let policy = RetryPolicy(baseDelay: .zero)
