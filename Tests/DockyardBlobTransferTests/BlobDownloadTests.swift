@@ -230,3 +230,32 @@ final class EventLog: @unchecked Sendable {
     var all: [TransferEvent] { lock.withLock { events } }
     var record: TransferEventHandler { { event in self.lock.withLock { self.events.append(event) } } }
 }
+
+@Suite("Upload read pacing")
+struct ReadPacerTests {
+    @Test("Waits while too many tracked buffers are alive, and not once they are released")
+    func releases() async throws {
+        var pacer = ReadPacer(limit: 2)
+        var kept: [ByteBuffer] = [ByteBuffer(repeating: 1, count: 16), ByteBuffer(repeating: 2, count: 16)]
+        for buffer in kept { pacer.track(buffer) }
+        kept.removeAll()
+        let start = ContinuousClock.now
+        try await pacer.waitForRoom()
+        #expect(ContinuousClock.now - start < .milliseconds(100))
+    }
+
+    @Test("Gives up on a transport that keeps its buffers, and then stops pacing")
+    func keeps() async throws {
+        var pacer = ReadPacer(limit: 1)
+        let kept = ByteBuffer(repeating: 1, count: 16)
+        pacer.track(kept)
+        let start = ContinuousClock.now
+        try await pacer.waitForRoom()
+        #expect(ContinuousClock.now - start >= .milliseconds(150))
+        pacer.track(kept)
+        let again = ContinuousClock.now
+        try await pacer.waitForRoom()
+        #expect(ContinuousClock.now - again < .milliseconds(50))
+        #expect(kept.readableBytes == 16)
+    }
+}
