@@ -271,3 +271,17 @@ private final class HelperRun: @unchecked Sendable {
     func markTimedOut() { lock.withLock { timedOut = true } }
     func snapshot() -> (stdout: Data, stderr: Data, timedOut: Bool) { lock.withLock { (stdout, stderr, timedOut) } }
 }
+
+extension CredentialHelper: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// The program and its timeout, without the environment it runs with (which may hold other programs' secrets):
+    /// `CredentialHelper(docker-credential-pass at /usr/bin/docker-credential-pass, timeout 30 seconds)`.
+    public var description: String {
+        "CredentialHelper(docker-credential-\(name) at \(executableURL.path), timeout \(timeout))"
+    }
+
+    /// The same as ``description``: no environment values.
+    public var debugDescription: String { description }
+
+    /// A mirror that shows no environment values, so `dump(_:)` and debuggers print ``description``.
+    public var customMirror: Mirror { Mirror(self, children: ["redacted": description]) }
+}

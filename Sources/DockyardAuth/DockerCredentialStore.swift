@@ -156,3 +156,15 @@ public struct DockerCredentialStore: CredentialProvider {
         return found
     }
 }
+
+extension DockerCredentialStore: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// The file the store reads, without the environment its helpers run with (which may hold secrets):
+    /// `DockerCredentialStore(/home/alice/.docker/config.json)`.
+    public var description: String { "DockerCredentialStore(\(configFile.path))" }
+
+    /// The same as ``description``: no environment values.
+    public var debugDescription: String { description }
+
+    /// A mirror that shows no environment values, so `dump(_:)` and debuggers print ``description``.
+    public var customMirror: Mirror { Mirror(self, children: ["redacted": description]) }
+}

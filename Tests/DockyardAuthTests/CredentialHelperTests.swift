@@ -97,6 +97,22 @@ struct CredentialHelperTests {
         #expect(!error.description.contains("LEAKED-SECRET-7"))
     }
 
+    @Test func printingAHelperOrStoreShowsNoEnvironmentValues() throws {
+        let environment = ["PATH": "/usr/bin", "GITHUB_TOKEN": "ENV-SECRET-3"]
+        let helper = CredentialHelper(
+            name: "pass", executableURL: URL(fileURLWithPath: "/usr/bin/docker-credential-pass"), environment: environment)
+        let store = DockerCredentialStore(configFile: URL(fileURLWithPath: "/tmp/config.json"), environment: environment)
+        for printed in ["\(helper)", String(reflecting: helper), "\(store)", String(reflecting: store)] {
+            #expect(!printed.contains("ENV-SECRET-3"), "\(printed)")
+        }
+        var dumped = ""
+        dump(helper, to: &dumped)
+        dump(store, to: &dumped)
+        #expect(!dumped.contains("ENV-SECRET-3"), "\(dumped)")
+        #expect("\(helper)".contains("docker-credential-pass"))
+        #expect("\(store)" == "DockerCredentialStore(/tmp/config.json)")
+    }
+
     @Test func garbageAnswerIsTypedError() async throws {
         let sandbox = try HelperSandbox(mode: "garbage")
         try sandbox.seed(["r.example": ("u", "p")])
