@@ -21,7 +21,7 @@ extension DockyardCommand.Hub {
             @OptionGroup var hub: HubOptions
             @Argument(help: "The user or organization.") var namespace: String
             @Option(help: "Only names containing this.") var name: String?
-            @Option(help: ArgumentHelp("Order: name, -name, last_updated, -last_updated, pull_count, -pull_count.", valueName: "FIELD"))
+            @Option(parsing: .unconditional, help: ArgumentHelp("Order: name, -name, last_updated, -last_updated, pull_count, -pull_count.", valueName: "FIELD"))
             var ordering: String?
 
             func validate() throws {

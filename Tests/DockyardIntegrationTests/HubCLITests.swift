@@ -89,6 +89,12 @@ struct HubCLITests {
             #expect(try await cli.run("hub", "repo", "delete", name).status == 0)
             #expect(try await cli.run("hub", "repo", "get", name).status == 1)
 
+            let ordered = try await cli.run("hub", "repo", "list", "acme", "--ordering", "-name", "--json")
+            #expect(ordered.status == 0, "\(ordered.stderrText)")
+            let names = try TestJSON(parsing: ordered.stdoutText).array?.compactMap { $0["name"]?.string } ?? []
+            #expect(!names.isEmpty && names == names.sorted(by: >))
+            #expect(try await cli.run("hub", "repo", "list", "acme", "--ordering", "stars").status == 2)
+
             let teams = try TestJSON(parsing: try await cli.run("hub", "team", "list", "acme", "--json").stdoutText)
             #expect(teams.array?.contains { $0["name"]?.string == "qa" } == true)
             let grant = try await cli.run("hub", "team", "grant", "acme", "qa", "acme/api", "--permission", "read", "--json")
