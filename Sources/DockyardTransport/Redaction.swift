@@ -56,3 +56,33 @@ extension URL {
         return host
     }
 }
+
+extension TransportRequest: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// The method, the URL without user information or query, and the headers with credentials hidden:
+    /// `GET https://registry-1.docker.io/v2/ [Accept: application/json, Authorization: Bearer <redacted>]`.
+    public var description: String {
+        let shown = headers.redactingCredentials().map { "\($0.name): \($0.value)" }.joined(separator: ", ")
+        return "\(method.rawValue) \(url.loggableDescription) [\(shown)]"
+    }
+
+    /// The same as ``description``: credentials hidden.
+    public var debugDescription: String { description }
+
+    /// A mirror that shows no credential, so `dump(_:)` and debuggers print ``description``.
+    public var customMirror: Mirror { Mirror(self, children: ["redacted": description]) }
+}
+
+extension TransportResponse: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// The status, the URL without user information or query, and the headers with cookies hidden:
+    /// `200 OK from https://cdn.example.com/blob [Content-Length: 12]`.
+    public var description: String {
+        let shown = headers.redactingCredentials().map { "\($0.name): \($0.value)" }.joined(separator: ", ")
+        return "\(status.code) \(status.reasonPhrase) from \(url.loggableDescription) [\(shown)]"
+    }
+
+    /// The same as ``description``: credentials hidden.
+    public var debugDescription: String { description }
+
+    /// A mirror that shows no credential, so `dump(_:)` and debuggers print ``description``.
+    public var customMirror: Mirror { Mirror(self, children: ["redacted": description]) }
+}

@@ -29,4 +29,24 @@ struct RedactionTests {
         let url = try #require(URL(string: "https://user:pass@cdn.example.com:8443/blobs/x?X-Amz-Signature=abc#frag"))
         #expect(url.loggableDescription == "https://cdn.example.com:8443/blobs/x")
     }
+
+    @Test("requests and responses print and dump without credentials or signed queries")
+    func requestAndResponse() throws {
+        let url = try #require(URL(string: "https://user:pw-9@cdn.example.com/blobs/x?X-Amz-Signature=sig-7"))
+        let request = TransportRequest(
+            url: url, headers: ["Authorization": "Bearer tok-5", "Cookie": "c-3", "Accept": "application/json"])
+        let response = TransportResponse(
+            status: .ok, headers: ["Set-Cookie": "c-4", "Content-Length": "0"], body: .empty, url: url)
+        #expect("\(request)" == "GET https://cdn.example.com/blobs/x [Authorization: Bearer <redacted>, Cookie: <redacted>, Accept: application/json]")
+        #expect("\(response)" == "200 OK from https://cdn.example.com/blobs/x [Set-Cookie: <redacted>, Content-Length: 0]")
+        var dumped = ""
+        dump(request, to: &dumped)
+        dump(response, to: &dumped)
+        let printed = [String(reflecting: request), String(reflecting: response), "\([request])", dumped]
+        for text in printed {
+            for secret in ["tok-5", "c-3", "c-4", "pw-9", "sig-7"] {
+                #expect(!text.contains(secret), "\(text)")
+            }
+        }
+    }
 }
