@@ -37,8 +37,9 @@ extension RegistryClient {
     ///   rejected by a token service, `TransportError` when the registry cannot be reached.
     public func ping(registry: String = "docker.io") async throws -> RegistryInfo {
         let registry = RegistryClient.registryName(registry)
-        let request = TransportRequest(method: .GET, url: try registryURL(forRegistry: registry))
-        let response = try await pipeline.send(request)
+        var request = TransportRequest(method: .GET, url: try registryURL(forRegistry: registry))
+        let response = try await exchange(request, registry: registry)
+        request.url = response.url
         await response.body.drain()
         var info = RegistryInfo(
             registry: registry,
@@ -86,8 +87,9 @@ extension RegistryClient {
     ) async throws {
         let registry = RegistryClient.registryName(registry)
         let credentials = Credentials.basic(username: username, password: password)
-        let request = TransportRequest(method: .GET, url: try registryURL(forRegistry: registry))
-        let first = try await pipeline.send(request)
+        var request = TransportRequest(method: .GET, url: try registryURL(forRegistry: registry))
+        let first = try await exchange(request, registry: registry)
+        request.url = first.url
         await first.body.drain()
         switch first.status {
         case .ok:

@@ -38,6 +38,8 @@ public final class RegistryClient: Sendable {
     let base: any HTTPTransport
     private let owned: AsyncHTTPTransport?
     let state = RegistryClientState()
+    /// Registries found to speak plain HTTP after HTTPS failed (loopback and insecure registries only).
+    let plainHTTPRegistries = RegistryNameSet()
 
     /// The largest manifest the client reads, 4 MiB, as registries limit them.
     public static let maxManifestBytes = 4 * 1024 * 1024
@@ -101,8 +103,11 @@ public final class RegistryClient: Sendable {
 
     // MARK: - Endpoints
 
-    /// The base URL of a registry: the configured endpoint, or `https://<name>` (`http://` for loopback and
-    /// insecure registries).
+    /// The base URL of a registry: the configured endpoint, or `https://<name>`.
+    ///
+    /// As with the docker CLI, a loopback or insecure registry without a configured endpoint is tried over HTTPS
+    /// first; when the server turns out not to speak TLS, the client switches to `http://<name>` for it and
+    /// remembers that. A certificate that is not trusted never causes a switch: it is reported.
     ///
     /// - Parameter registry: The registry name, e.g. `docker.io` or `127.0.0.1:5000`.
     /// - Returns: The base URL, without `/v2/`.
@@ -112,7 +117,7 @@ public final class RegistryClient: Sendable {
         if let url = configuration.endpoints[registry] ?? configuration.endpoints[registry.lowercased()] {
             return url
         }
-        let plain = HostPolicy.allowsPlainHTTP(forRegistry: registry, insecureRegistries: configuration.insecureRegistries)
+        let plain = plainHTTPRegistries.contains(registry)
         guard let url = URL(string: "\(plain ? "http" : "https")://\(registry)"), url.host != nil else {
             throw RegistryError(
                 code: .invalidConfiguration, method: "-", url: URL(fileURLWithPath: "/"),
@@ -196,7 +201,14 @@ public final class RegistryClient: Sendable {
         var attempt = request
         let cached = try await authenticator.authorization(forRegistry: registry, scopes: scopes)
         if let cached { attempt.headers.replaceOrAdd(name: "Authorization", value: cached) }
-        var response = try await exchange(attempt)
+        var response = try await exchange(attempt, registry: registry)
+        if response.url.scheme != attempt.url.scheme, let scheme = response.url.scheme,
+           var components = URLComponents(url: attempt.url, resolvingAgainstBaseURL: false)
+        {
+            // The registry turned out to speak plain HTTP; the challenge round goes there directly.
+            components.scheme = scheme
+            attempt.url = components.url ?? attempt.url
+        }
         guard response.status == .unauthorized, response.headers.contains(name: "WWW-Authenticate") else {
             return response
         }
@@ -204,7 +216,7 @@ public final class RegistryClient: Sendable {
         let authorization = try await authenticator.authorization(
             afterChallenge: response.headers, forRegistry: registry, scopes: scopes, rejecting: cached)
         attempt.headers.replaceOrAdd(name: "Authorization", value: authorization)
-        response = try await exchange(attempt)
+        response = try await exchange(attempt, registry: registry)
         if response.status == .unauthorized,
            AuthChallenge.parse(headers: response.headers).first?.scheme == .basic
         {
@@ -218,6 +230,37 @@ public final class RegistryClient: Sendable {
                 registry: registry, status: 401)
         }
         return response
+    }
+
+    /// One trip through the pipeline; an HTTPS request to a loopback or insecure registry whose server does not
+    /// speak TLS is sent again over plain HTTP (see ``endpoint(forRegistry:)``).
+    func exchange(_ request: TransportRequest, registry: String) async throws -> TransportResponse {
+        do {
+            return try await exchange(request)
+        } catch let error as TransportError where fallsBackToPlainHTTP(after: error, url: request.url, registry: registry) {
+            plainHTTPRegistries.insert(registry)
+            guard var components = URLComponents(url: request.url, resolvingAgainstBaseURL: false) else { throw error }
+            components.scheme = "http"
+            guard let url = components.url else { throw error }
+            logger.debug("\(registry) does not speak TLS; using plain HTTP as for an insecure registry")
+            var plain = request
+            plain.url = url
+            return try await exchange(plain)
+        }
+    }
+
+    /// Whether a failed HTTPS request may be sent again over plain HTTP: only for a registry reached by its own
+    /// name (no configured endpoint) that may use plain HTTP, and never after a certificate was refused.
+    private func fallsBackToPlainHTTP(after error: TransportError, url: URL, registry: String) -> Bool {
+        guard url.scheme?.lowercased() == "https", configuration.endpoints[registry] == nil,
+            url.authority.lowercased() == registry.lowercased(),
+            HostPolicy.allowsPlainHTTP(forRegistry: registry, insecureRegistries: configuration.insecureRegistries)
+        else { return false }
+        switch error.code {
+        case .tlsFailed: return !error.message.lowercased().contains("certificate")
+        case .connectionFailed: return true
+        default: return false
+        }
     }
 
     /// One trip through the pipeline, logged and with its rate limit recorded.
@@ -273,7 +316,7 @@ public final class RegistryClient: Sendable {
         }
         return RegistryError.decode(
             status: response.status, headers: response.headers, body: bytes,
-            method: request.method, url: request.url, subject: subject)
+            method: request.method, url: response.url, subject: subject)
     }
 }
 
@@ -287,6 +330,25 @@ extension RegistryClient.Configuration {
             if let url = endpoints[name] { hosts.insert(url.authority) }
         }
         return hosts
+    }
+}
+
+/// A set of registry names shared by every task using one client, read synchronously.
+final class RegistryNameSet: @unchecked Sendable {
+    // Guarded by `lock`.
+    private var names: Set<String> = []
+    private let lock = NSLock()
+
+    func contains(_ name: String) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return names.contains(name.lowercased())
+    }
+
+    func insert(_ name: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        names.insert(name.lowercased())
     }
 }
 

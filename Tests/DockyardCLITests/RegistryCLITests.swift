@@ -144,6 +144,14 @@ struct RegistryCLITests {
         #expect(accepted.status == 0, "\(accepted.stderrText)")
         #expect(accepted.stdoutText.hasPrefix("sha256:"))
 
+        // Named only, as docker does it: HTTPS first on loopback, verified with the CA; refused without it.
+        let byName = try await cli.run("resolve", "--ca-file", hub.tlsCA.path, "\(repository):v1")
+        #expect(byName.status == 0, "\(byName.stderrText)")
+        #expect(byName.stdoutText == accepted.stdoutText)
+        let byNameRefused = try await cli.run("resolve", "\(repository):v1")
+        #expect(byNameRefused.status == 1)
+        #expect(byNameRefused.stderrText.contains("--ca-file"))
+
         let viaEnvironment = try await cli.run(
             ["resolve", "--ca-file", hub.tlsCA.path, "\(repository):v1"], environment: ["DOCKYARD_ENDPOINTS": endpoint])
         #expect(viaEnvironment.stdoutText == accepted.stdoutText)

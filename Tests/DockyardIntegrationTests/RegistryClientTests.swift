@@ -313,6 +313,32 @@ struct RegistryClientTests {
         }
     }
 
+    @Test("a loopback registry named without an endpoint: HTTPS first, plain HTTP when it does not speak TLS")
+    func schemeDiscovery() async throws {
+        let hub = try LocalHub.required()
+        var configuration = RegistryClient.Configuration()
+        configuration.retry = .none
+        try await RegistryFixtures.withClient(try RegistryClient(configuration: configuration, credentials: AnonymousCredentials())) { client in
+            // The TLS registry's certificate is not trusted: reported, never downgraded to plain HTTP.
+            let refused = try await #require(throws: TransportError.self) { try await client.ping(registry: hub.tls.host) }
+            #expect(refused.code == .tlsFailed)
+            #expect(try client.endpoint(forRegistry: hub.tls.host).scheme == "https")
+            // The open registry speaks plain HTTP: found out once, then used directly.
+            #expect(try client.endpoint(forRegistry: hub.open.host).scheme == "https")
+            let info = try await client.ping(registry: hub.open.host)
+            #expect(info.endpoint.scheme == "http")
+            #expect(try client.endpoint(forRegistry: hub.open.host).scheme == "http")
+        }
+        configuration.additionalTrustRoots = [hub.tlsCA]
+        try await RegistryFixtures.withClient(try RegistryClient(configuration: configuration, credentials: AnonymousCredentials())) { client in
+            let reference = try ImageReference(normalizing: "\(hub.tls.host)/dockyard/by-name-\(RegistryFixtures.uniqueSuffix()):v1")
+            let pushed = try await RegistryFixtures.pushImage(reference, with: client, layerSize: 64)
+            let fetched = try await client.manifest(for: reference)
+            #expect(fetched.digest == pushed.manifest.digest)
+            #expect(try client.endpoint(forRegistry: hub.tls.host).scheme == "https")
+        }
+    }
+
     @Test("configuration is validated at creation")
     func configurationValidation() async throws {
         var plainRemote = RegistryClient.Configuration()
@@ -329,9 +355,10 @@ struct RegistryClientTests {
         let other = try client.endpoint(forRegistry: "ghcr.io")
         let ubuntu = try client.baseURL(for: try Repository(normalizing: "ubuntu"))
         await client.shutdown()
-        #expect(insecure.scheme == "http")
+        // A configured endpoint is used as it is; a loopback registry is tried over HTTPS first, as docker does.
+        #expect(insecure.absoluteString == "http://registry.example.com")
         #expect(hub.absoluteString == "https://registry-1.docker.io")
-        #expect(loopback.scheme == "http")
+        #expect(loopback.absoluteString == "https://127.0.0.1:5000")
         #expect(other.absoluteString == "https://ghcr.io")
         #expect(ubuntu.absoluteString == "https://registry-1.docker.io/v2/library/ubuntu/")
 
