@@ -17,9 +17,9 @@ extension RegistryClient {
         /// The base URL of a registry, by its name as it appears in references (`docker.io`, `ghcr.io`,
         /// `127.0.0.1:5000`).
         ///
-        /// A registry that is not listed is reached at `https://<name>`, or at `http://<name>` when its host is
-        /// loopback or it is in ``insecureRegistries``. `docker.io` maps to `https://registry-1.docker.io`
-        /// unless you map it elsewhere.
+        /// A registry that is not listed is reached at `https://<name>`; when its host is loopback or it is in
+        /// ``insecureRegistries`` and its server turns out not to speak TLS, at `http://<name>` (as the docker CLI
+        /// does). `docker.io` maps to `https://registry-1.docker.io` unless you map it elsewhere.
         public var endpoints: [String: URL]
         /// Mirrors of a registry, by registry name, tried in order before the registry itself when pulling
         /// (manifest and blob reads). Pushes and deletes always go to the registry.
@@ -28,7 +28,7 @@ extension RegistryClient {
         /// certificates are not verified.
         ///
         /// Loopback registries (`localhost`, `127.0.0.0/8`, `::1`) may always use plain HTTP, as with the docker
-        /// CLI.
+        /// CLI; their certificates are still verified when they speak HTTPS. HTTPS is always tried first.
         ///
         /// - Important: Certificate verification is switched off for these hosts when they use HTTPS.
         public var insecureRegistries: Set<String>
