@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dockyard
 import Foundation
+import NIOCore
 
 extension DockyardCommand {
     /// `dockyard blob`: moves single blobs.
@@ -38,9 +39,7 @@ extension DockyardCommand {
                         }
                     } else {
                         for try await buffer in blobs.stream(digest) {
-                            buffer.withUnsafeReadableBytes { bytes in
-                                FileHandle.standardOutput.write(Data(bytes))
-                            }
+                            try StandardOutput.write(buffer)
                         }
                     }
                 }
@@ -94,6 +93,32 @@ extension DockyardCommand {
                 }
             }
         }
+    }
+}
+
+/// Writes byte buffers straight to file descriptor 1, without copying them into `Data`.
+enum StandardOutput {
+    struct WriteFailed: Error, CustomStringConvertible {
+        var code: Int32
+        var description: String { "writing to stdout failed: \(String(cString: strerror(code)))" }
+    }
+
+    static func write(_ buffer: ByteBuffer) throws {
+        let failure: Int32? = buffer.withUnsafeReadableBytes { bytes in
+            guard var pointer = bytes.baseAddress else { return nil }
+            var remaining = bytes.count
+            while remaining > 0 {
+                let count = Foundation.write(1, pointer, remaining)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                pointer += count
+                remaining -= count
+            }
+            return nil
+        }
+        if let failure { throw WriteFailed(code: failure) }
     }
 }
 

@@ -185,6 +185,19 @@ public struct OCILayout: Sendable {
     ///   - refName: The name to give it (`org.opencontainers.image.ref.name`), if any.
     /// - Throws: ``LayoutError`` when `index.json` cannot be read or written.
     public func setEntry(_ descriptor: Descriptor, named refName: String?) throws {
+        // Several processes may pull into one layout: serialise the read-modify-write of index.json.
+        let lockURL = directory.appendingPathComponent(".index.json.lock")
+        let lock = open(lockURL.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard lock >= 0 else {
+            throw LayoutError(.fileSystem, "cannot open \(lockURL.path): \(String(cString: strerror(errno)))", path: lockURL)
+        }
+        defer { close(lock) }
+        while flock(lock, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                throw LayoutError(.fileSystem, "cannot lock \(lockURL.path): \(String(cString: strerror(errno)))", path: lockURL)
+            }
+        }
+        defer { flock(lock, LOCK_UN) }
         var entry = descriptor
         var annotations = entry.annotations ?? [:]
         annotations[OCILayout.refNameAnnotation] = refName
