@@ -63,9 +63,10 @@ struct RegistryAuthTests {
             let tags = try await anonymous.tags(in: reference.repository).collect()
             #expect(tags == ["v1"])
         }
-        // The admin's own token requests may be logged late; only the anonymous ones matter here.
+        // Other suites use the token server at the same time and the admin's requests may be logged late: only
+        // anonymous requests for this (uniquely named) repository count.
         let requests = try await RegistryFixtures.eventually {
-            try hub.tokenServer.requests(since: mark).filter { $0.grant == "anonymous" }
+            try hub.tokenServer.requests(forRepository: name, since: mark).filter { $0.grant == "anonymous" }
         }
         #expect(requests.allSatisfy { $0.status == 200 && ($0.user ?? "").isEmpty })
         #expect(requests.contains { ($0.scopes ?? []).contains("repository:\(name):pull") })
@@ -98,7 +99,9 @@ struct RegistryAuthTests {
                 #expect(descriptor.digest == pushed.manifest.digest)
                 #expect(tags == ["v1"])
             }
-            let readRequests = try await RegistryFixtures.eventually { try hub.tokenServer.requests(since: mark) }
+            let readRequests = try await RegistryFixtures.eventually {
+                try hub.tokenServer.requests(forRepository: path, since: mark)
+            }
             #expect(!readRequests.isEmpty)
             for request in readRequests {
                 #expect(request.grant == "basic")
@@ -126,7 +129,7 @@ struct RegistryAuthTests {
                 #expect(try await client.tags(in: reference.repository).collect() == ["v1"])
                 // A new token was fetched after the old one expired.
                 let renewed = try await RegistryFixtures.eventually {
-                    try hub.tokenServer.requests(since: mark).filter { $0.status == 200 && $0.grant == "basic" }
+                    try hub.tokenServer.requests(forRepository: path, since: mark).filter { $0.status == 200 && $0.grant == "basic" }
                 }
                 #expect(renewed.count >= 1)
             }
