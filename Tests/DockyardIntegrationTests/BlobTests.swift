@@ -25,11 +25,13 @@ struct BlobTests {
         let blobs = try client.blobClient(
             for: repository, actions: [.pull, .push], configuration: .init(uploadStrategy: .chunked(size: 64 * 1024)))
 
-        let mark = hub.fault.logMark()
-        let result = try await blobs.upload(contentsOf: file)
+        let (result, requests) = try await hub.fault.withScenario(.none) { proxy in
+            let mark = proxy.logMark()
+            let result = try await blobs.upload(contentsOf: file)
+            return (result, try proxy.requests(since: mark).filter { $0.event == nil && ($0.path ?? "").contains("/\(repository.path)/") })
+        }
         #expect(result.digest == digest)
         #expect(result.outcome == .uploaded)
-        let requests = try hub.fault.requests(since: mark).filter { $0.event == nil && ($0.path ?? "").contains("/\(repository.path)/") }
         #expect(requests.filter { $0.method == "PATCH" }.count == 5)
         #expect(requests.filter { $0.method == "PUT" }.count == 1)
 
@@ -50,12 +52,15 @@ struct BlobTests {
         let repository = try ImageFixtures.reference(hub.fault.registry, "mono").repository
         let blobs = try client.blobClient(for: repository, actions: [.pull, .push])
 
-        let mark = hub.fault.logMark()
         let events = EventRecorder()
-        let first = try await blobs.upload(contentsOf: file, digest: digest, progress: events.record)
+        let (first, methods) = try await hub.fault.withScenario(.none) { proxy in
+            let mark = proxy.logMark()
+            let first = try await blobs.upload(contentsOf: file, digest: digest, progress: events.record)
+            let methods = try proxy.requests(since: mark)
+                .filter { $0.event == nil && ($0.path ?? "").contains("/\(repository.path)/") }.compactMap(\.method)
+            return (first, methods)
+        }
         #expect(first.outcome == .uploaded)
-        let methods = try hub.fault.requests(since: mark)
-            .filter { $0.event == nil && ($0.path ?? "").contains("/\(repository.path)/") }.compactMap(\.method)
         #expect(methods == ["HEAD", "POST", "PUT"])
         #expect(events.all.last == .finished(digest: digest, size: 2_000_000))
 
@@ -105,9 +110,10 @@ struct BlobTests {
         let (file, digest) = try Self.randomFile(directory, size: 1_500_000)
         let client = try ImageFixtures.client()
         defer { Task { await client.shutdown() } }
-        let blobs = try client.blobClient(
-            for: try ImageFixtures.reference(hub.fault.registry, "truncate").repository, actions: [.pull, .push])
-        try await blobs.upload(contentsOf: file, digest: digest)
+        let repository = try ImageFixtures.reference(hub.fault.registry, "truncate").repository
+        let blobs = try client.blobClient(for: repository)
+        let behindProxy = try ImageFixtures.on(hub.open, ImageReference(repository: repository, tag: "x")).repository
+        try await client.blobClient(for: behindProxy, actions: [.pull, .push]).upload(contentsOf: file, digest: digest)
         let target = directory.url.appendingPathComponent("out")
         let entries: [FaultProxy.LogEntry] = try await hub.fault.withScenario(
             .truncate, params: ["bytes": .number(700_000), "path": .string("/blobs/\(digest)$")]

@@ -210,6 +210,11 @@ enum ImageFixtures {
         try ImageReference(normalizing: "\(registry.host)/dockyard/\(stem)-\(String(UInt64.random(in: 0..<UInt64.max), radix: 36)):\(tag)")
     }
 
+    /// The same repository and tag on another registry endpoint (the fault proxy and `open` share storage).
+    static func on(_ registry: LocalHub.Registry, _ reference: ImageReference) throws -> ImageReference {
+        try ImageReference(normalizing: "\(registry.host)/\(reference.path):\(reference.tag ?? "latest")")
+    }
+
     static func layout() throws -> (TemporaryDirectory, OCILayout) {
         let directory = try TemporaryDirectory(prefix: "image-test")
         return (directory, try OCILayout(at: directory.url.appendingPathComponent("layout")))

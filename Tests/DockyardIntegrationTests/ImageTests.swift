@@ -125,18 +125,22 @@ struct ImageTests {
         let reference = try ImageFixtures.reference(hub.fault.registry, "partial")
         let client = try ImageFixtures.client()
         defer { Task { await client.shutdown() } }
-        try await client.push(from: sourceLayout, to: reference)
+        // Set up behind the proxy (it fronts the open registry), so other tests' faults cannot touch the setup.
+        try await client.push(from: sourceLayout, to: ImageFixtures.on(hub.open, reference))
 
         let (target, targetLayout) = try ImageFixtures.layout()
         defer { target.remove() }
-        try await client.pull(reference, into: targetLayout)
+        try await client.pull(ImageFixtures.on(hub.open, reference), into: targetLayout)
         let removed = built.blobs[2]
         try FileManager.default.removeItem(at: targetLayout.blobURL(for: removed.digest))
 
-        let mark = hub.fault.logMark()
-        let again = try await client.pull(reference, into: targetLayout)
-        let blobGets = try hub.fault.requests(since: mark).filter {
-            $0.method == "GET" && ($0.path ?? "").hasPrefix("/v2/\(reference.path)/blobs/sha256:")
+        let (again, blobGets) = try await hub.fault.withScenario(.none) { proxy in
+            let mark = proxy.logMark()
+            let again = try await client.pull(reference, into: targetLayout)
+            let gets = try proxy.requests(since: mark).filter {
+                $0.method == "GET" && ($0.path ?? "").hasPrefix("/v2/\(reference.path)/blobs/sha256:")
+            }
+            return (again, gets)
         }
         #expect(blobGets.map(\.path) == ["/v2/\(reference.path)/blobs/\(removed.digest)"])
         #expect(again.totals.transferred == 1)
@@ -154,7 +158,8 @@ struct ImageTests {
         let reference = try ImageFixtures.reference(hub.fault.registry, "reset")
         let client = try ImageFixtures.client()
         defer { Task { await client.shutdown() } }
-        try await client.push(from: sourceLayout, to: reference)
+        // Set up behind the proxy (it fronts the open registry), so other tests' faults cannot touch the setup.
+        try await client.push(from: sourceLayout, to: ImageFixtures.on(hub.open, reference))
 
         let (target, targetLayout) = try ImageFixtures.layout()
         defer { target.remove() }
@@ -189,7 +194,8 @@ struct ImageTests {
         let reference = try ImageFixtures.reference(hub.fault.registry, "corrupt")
         let client = try ImageFixtures.client()
         defer { Task { await client.shutdown() } }
-        try await client.push(from: sourceLayout, to: reference)
+        // Set up behind the proxy (it fronts the open registry), so other tests' faults cannot touch the setup.
+        try await client.push(from: sourceLayout, to: ImageFixtures.on(hub.open, reference))
 
         let (target, targetLayout) = try ImageFixtures.layout()
         defer { target.remove() }
@@ -237,8 +243,11 @@ struct ImageTests {
         defer { Task { await client.shutdown() } }
         try await client.push(from: sourceLayout, to: from)
 
-        var events: [CopyEvent] = []
-        for try await event in client.copyEvents(from: from, to: to, platforms: .all) { events.append(event) }
+        let events: [CopyEvent] = try await hub.fault.withScenario(.none) { _ in
+            var events: [CopyEvent] = []
+            for try await event in client.copyEvents(from: from, to: to, platforms: .all) { events.append(event) }
+            return events
+        }
         guard case .finished(let copied)? = events.last else {
             Issue.record("the event stream did not end with .finished")
             return
