@@ -42,10 +42,10 @@ public struct BlobUploadSource: Sendable {
     ///
     /// - Parameters:
     ///   - fileURL: The file.
-    ///   - readSize: Bytes per read; 1 MiB by default.
+    ///   - readSize: Bytes per read; 256 KiB by default.
     /// - Returns: A source of the file's bytes.
     /// - Throws: ``BlobTransferError`` (``BlobTransferError/Code/fileSystem``) when the file cannot be read.
-    public static func file(_ fileURL: URL, readSize: Int = 1 << 20) throws -> BlobUploadSource {
+    public static func file(_ fileURL: URL, readSize: Int = 256 << 10) throws -> BlobUploadSource {
         var info = stat()
         guard stat(fileURL.path, &info) == 0 else {
             throw BlobTransferError.fileSystem(errno, "reading", fileURL, digest: nil)
