@@ -255,7 +255,7 @@ struct ErrorBody {
         if let text = object["text"] as? String {
             message = text
             if let fieldMap = object["fields"] as? [String: Any] {
-                for (key, value) in fieldMap { fields[key] = ErrorBody.strings(value) }
+                fields = ErrorBody.fieldErrors(fieldMap)
             }
             return
         }
@@ -268,7 +268,7 @@ struct ErrorBody {
             if let code = object["code"] as? String { serverCode = code } else if let code = object["code"] as? Int { serverCode = String(code) }
             for key in ["errinfo", "details"] {
                 if let info = object[key] as? [String: Any] {
-                    for (field, value) in info { fields[field] = ErrorBody.strings(value) }
+                    fields.merge(ErrorBody.fieldErrors(info)) { _, new in new }
                 } else if let text = object[key] as? String, !text.isEmpty {
                     message = (message ?? "") + ": " + text
                 }
@@ -277,9 +277,7 @@ struct ErrorBody {
         }
         // Django REST field errors: {"name": ["..."], "__all__": ["..."]}
         var general: [String] = []
-        for (key, value) in object {
-            let texts = ErrorBody.strings(value)
-            guard !texts.isEmpty else { continue }
+        for (key, texts) in ErrorBody.fieldErrors(object) {
             if key == "__all__" || key == "non_field_errors" { general += texts } else { fields[key] = texts }
         }
         if !general.isEmpty {
@@ -289,11 +287,30 @@ struct ErrorBody {
         }
     }
 
+    /// Keys whose values are secrets (a two-factor ticket, session tokens): never copied into a message or a
+    /// field error, whatever the body's shape. (Keys such as `secret` or `password` stay: their values are
+    /// validation messages about the field.)
+    static let secretKeys: Set<String> = ["login_2fa_token", "token", "access_token", "refresh_token", "jwt"]
+
+    /// The field errors of `map` without secret keys.
+    static func fieldErrors(_ map: [String: Any]) -> [String: [String]] {
+        var fields: [String: [String]] = [:]
+        for (key, value) in map where !secretKeys.contains(key.lowercased()) {
+            let texts = strings(value)
+            if !texts.isEmpty { fields[key] = texts }
+        }
+        return fields
+    }
+
     static func strings(_ value: Any) -> [String] {
         if let text = value as? String { return [text] }
         if let list = value as? [Any] { return list.flatMap(strings) }
         if let number = value as? NSNumber { return [number.stringValue] }
-        if let map = value as? [String: Any] { return map.keys.sorted().flatMap { key in strings(map[key] ?? "").map { "\(key): \($0)" } } }
+        if let map = value as? [String: Any] {
+            return map.keys.sorted().filter { !secretKeys.contains($0.lowercased()) }.flatMap { key in
+                strings(map[key] ?? "").map { "\(key): \($0)" }
+            }
+        }
         return []
     }
 

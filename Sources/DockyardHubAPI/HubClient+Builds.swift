@@ -129,12 +129,8 @@ extension HubClient {
         case .dockerTag(let tag): body = ["docker_tag": .string(tag)]
         case .source(let type, let name): body = ["source_type": .string(type.rawValue), "source_name": .string(name)]
         }
-        do {
-            _ = try await send(.POST, triggerURL, body: try HubClient.encode(body), accept: "application/json, text/plain", auth: .none)
-        } catch let error as HubAPIError {
-            // The trigger URL holds the trigger token: keep it out of messages.
-            throw error.replacingURL(with: HubAPIError.origin(of: triggerURL, "trigger URL"))
-        }
+        // The trigger URL holds the trigger token: it is kept out of messages.
+        try await sendToCapability(triggerURL, label: "trigger URL", body: try HubClient.encode(body), accept: "application/json, text/plain")
     }
 
     /// A repository's trigger URLs (admin access needed).

@@ -78,12 +78,8 @@ extension HubClient {
         guard let scheme = callbackURL.scheme?.lowercased(), scheme == "http" || scheme == "https", callbackURL.host != nil else {
             throw HubAPIError(.invalidArgument, message: "the callback URL must be an absolute http(s) URL")
         }
-        do {
-            _ = try await send(.POST, callbackURL, body: try HubClient.encode(callback), auth: .none)
-        } catch let error as HubAPIError {
-            // The callback URL is a capability: keep its path out of messages.
-            throw error.replacingURL(with: HubAPIError.origin(of: callbackURL, "callback URL"))
-        }
+        // The callback URL is a capability: its path is kept out of messages.
+        try await sendToCapability(callbackURL, label: "callback URL", body: try HubClient.encode(callback))
     }
 
     private struct HookBody: Encodable {

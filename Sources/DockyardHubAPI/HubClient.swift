@@ -195,6 +195,25 @@ public struct HubClient: Sendable {
         }
     }
 
+    /// POSTs to a capability URL (a trigger or callback URL, whose path is the secret) without credentials.
+    ///
+    /// Every error it throws names only the URL's origin and `<label>`: a ``HubAPIError`` gets its URL replaced, and
+    /// a `TransportError` (which names the whole path) gets its message rewritten.
+    func sendToCapability(_ url: URL, label: String, body: [UInt8], accept: String = "application/json") async throws {
+        let shown = HubAPIError.origin(of: url, label)
+        do {
+            _ = try await send(.POST, url, body: body, accept: accept, auth: .none)
+        } catch let error as HubAPIError {
+            throw error.replacingURL(with: shown)
+        } catch let error as TransportError {
+            var message = error.message
+            for text in [url.absoluteString, url.loggableDescription, url.path] where !text.isEmpty && text != "/" {
+                message = message.replacingOccurrences(of: text, with: shown)
+            }
+            throw TransportError(error.code, message: message)
+        }
+    }
+
     /// Sends a request and decodes a JSON answer.
     func json<Value: Decodable>(
         _ type: Value.Type,

@@ -168,7 +168,8 @@ extension HubClient {
             if let link = envelope.next, !link.isEmpty {
                 if let linkURL = URL(string: link, relativeTo: client.configuration.baseURL)?.absoluteURL, client.isHubOrigin(linkURL) {
                     next = .url(linkURL)
-                } else {
+                } else if pageNumber < Int.max {
+                    // (A `page=` value of Int.max from the server ends the list rather than overflowing.)
                     next = .page(pageNumber + 1)
                 }
             }

@@ -47,19 +47,28 @@ public struct HubRateLimit: Sendable, Hashable, Codable {
     /// - Returns: The wait, never negative, or `nil` when neither header is usable.
     public static func retryAfter(in headers: HTTPHeaders, now: Date = Date()) -> Duration? {
         if let value = headers.first(name: "Retry-After")?.trimmingCharacters(in: .whitespaces) {
-            if let seconds = Double(value), seconds.isFinite { return .milliseconds(Int64(max(0, seconds) * 1000)) }
+            if let seconds = Double(value), seconds.isFinite { return wait(seconds: seconds) }
             let formatter = DateFormatter()
             formatter.locale = Locale(identifier: "en_US_POSIX")
             formatter.timeZone = TimeZone(identifier: "GMT")
             formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
             if let date = formatter.date(from: value) {
-                return .milliseconds(Int64(max(0, date.timeIntervalSince(now)) * 1000))
+                return wait(seconds: date.timeIntervalSince(now))
             }
         }
         if let value = headers.first(name: "X-Retry-After")?.trimmingCharacters(in: .whitespaces),
            let timestamp = Double(value), timestamp.isFinite {
-            return .milliseconds(Int64(max(0, timestamp - now.timeIntervalSince1970) * 1000))
+            return wait(seconds: timestamp - now.timeIntervalSince1970)
         }
         return nil
+    }
+
+    /// The longest wait a header can name: a year. Larger values (a server may send `1e300`) are clamped so the
+    /// conversion to milliseconds cannot overflow; the client refuses such a wait anyway (``HubClient/Retry/maxDelay``).
+    static let longestWait: Double = 365 * 24 * 3600
+
+    /// A finite number of seconds as a wait, never negative and never beyond ``longestWait``.
+    static func wait(seconds: Double) -> Duration {
+        .milliseconds(Int64(min(max(0, seconds), longestWait) * 1000))
     }
 }

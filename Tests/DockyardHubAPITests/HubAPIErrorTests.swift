@@ -50,4 +50,27 @@ struct HubAPIErrorTests {
         #expect(HubRateLimit.retryAfter(in: HTTPHeaders([("X-Retry-After", "900")]), now: now) == .zero)
         #expect(HubRateLimit.retryAfter(in: HTTPHeaders()) == nil)
     }
+
+    @Test("tokens echoed in an error body never reach the message or the field errors", arguments: [
+        #"{"login_2fa_token":"SECRET-2FA"}"#,
+        #"{"token":"SECRET-2FA","name":["taken"]}"#,
+        #"{"message":"denied","errinfo":{"access_token":"SECRET-2FA","reason":"expired"}}"#,
+        #"{"fields":{"refresh_token":["SECRET-2FA"]},"text":"bad request"}"#,
+        #"{"name":{"jwt":"SECRET-2FA","why":"taken"}}"#,
+    ])
+    func secretFields(body: String) {
+        let error = HubAPIError.decode(status: 400, body: Array(body.utf8))
+        #expect(!error.description.contains("SECRET-2FA"), "\(error)")
+        #expect(!error.fieldErrors.values.joined().contains { $0.contains("SECRET-2FA") })
+        #expect(!error.message.isEmpty)
+    }
+
+    @Test("an absurd Retry-After is clamped, not a crash", arguments: [
+        ("Retry-After", "1e300"), ("Retry-After", "-1e300"), ("X-Retry-After", "1.7e308"), ("Retry-After", "99999999999999999999"),
+    ])
+    func hugeRetryAfter(name: String, value: String) throws {
+        let wait = try #require(HubRateLimit.retryAfter(in: HTTPHeaders([(name, value)])))
+        #expect(wait >= .zero)
+        #expect(wait <= .seconds(Int64(HubRateLimit.longestWait)))
+    }
 }

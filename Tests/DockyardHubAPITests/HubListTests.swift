@@ -231,4 +231,18 @@ struct HubRequestURLTests {
         _ = try? await client.user("a b/c")
         #expect(transport.requests.last?.url.absoluteString == "https://hub.example/api-root/v2/users/a%20b%2Fc/")
     }
+
+    @Test("a foreign next link on page Int.max ends the list instead of overflowing")
+    func lastPageNumber() async throws {
+        let transport = ScriptedTransport { request in
+            // Page 1 links to page Int.max on the Hub; that page links to another origin, so the client would
+            // ask the Hub for page Int.max + 1.
+            let next = HubListTests.page(request) == 1 ? "https://hub.docker.com/v2/orgs/acme/groups?page=\(Int.max)" : "https://evil.example/x"
+            return (200, [:], #"{"next":"\#(next)","results":[{"id":\#(HubListTests.page(request) == 1 ? 1 : 2),"name":"t"}]}"#)
+        }
+        let client = try HubClient(transport: transport)
+        try await client.login(.session(HubToken(accessToken: "a.b.c")))
+        #expect(try await client.teams(of: "acme").collect().map(\.id) == [1, 2])
+        #expect(transport.requests.count == 2)
+    }
 }
