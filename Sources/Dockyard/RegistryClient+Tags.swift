@@ -153,6 +153,8 @@ public struct PageSequence<Item: Sendable>: AsyncSequence, Sendable {
     }
 
     /// Makes the iterator.
+    ///
+    /// - Returns: An iterator that fetches the first page when first asked.
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(next: first, fetch: fetch) }
 
     /// The iterator of a ``PageSequence``.
@@ -168,6 +170,7 @@ public struct PageSequence<Item: Sendable>: AsyncSequence, Sendable {
 
         /// Fetches the next page, or returns `nil` after the last one.
         ///
+        /// - Returns: The items of the next page, or `nil` when there is none.
         /// - Throws: ``RegistryError``, `AuthError` or `TransportError`.
         public mutating func next() async throws -> [Item]? {
             guard let current = next else { return nil }
@@ -181,6 +184,18 @@ public struct PageSequence<Item: Sendable>: AsyncSequence, Sendable {
     }
 }
 
+extension PageSequence {
+    /// An iterator over the items of every page, one by one (what ``TagSequence`` and ``CatalogSequence`` iterate).
+    func makeItemIterator() -> FlatteningIterator<Item> { FlatteningIterator(makeAsyncIterator()) }
+
+    /// Every item of every page, in order.
+    func allItems() async throws -> [Item] {
+        var all: [Item] = []
+        for try await page in self { all += page }
+        return all
+    }
+}
+
 /// A repository's tags across every page, fetched on demand; see ``RegistryClient/tags(in:pageSize:)``.
 public struct TagSequence: AsyncSequence, Sendable {
     /// A tag.
@@ -190,17 +205,15 @@ public struct TagSequence: AsyncSequence, Sendable {
     public let pages: PageSequence<String>
 
     /// Makes the iterator.
-    public func makeAsyncIterator() -> FlatteningIterator<String> { FlatteningIterator(pages.makeAsyncIterator()) }
+    ///
+    /// - Returns: An iterator over the items of every page, fetching each page when it is reached.
+    public func makeAsyncIterator() -> FlatteningIterator<String> { pages.makeItemIterator() }
 
     /// Reads every tag into an array.
     ///
     /// - Returns: All tags.
     /// - Throws: ``RegistryError``, `AuthError` or `TransportError`.
-    public func collect() async throws -> [String] {
-        var all: [String] = []
-        for try await page in pages { all += page }
-        return all
-    }
+    public func collect() async throws -> [String] { try await pages.allItems() }
 }
 
 /// A registry's repositories across every page, fetched on demand; see ``RegistryClient/catalog(registry:pageSize:)``.
@@ -212,17 +225,15 @@ public struct CatalogSequence: AsyncSequence, Sendable {
     public let pages: PageSequence<String>
 
     /// Makes the iterator.
-    public func makeAsyncIterator() -> FlatteningIterator<String> { FlatteningIterator(pages.makeAsyncIterator()) }
+    ///
+    /// - Returns: An iterator over the items of every page, fetching each page when it is reached.
+    public func makeAsyncIterator() -> FlatteningIterator<String> { pages.makeItemIterator() }
 
     /// Reads every repository path into an array.
     ///
     /// - Returns: All repository paths.
     /// - Throws: ``RegistryError``, `AuthError` or `TransportError`.
-    public func collect() async throws -> [String] {
-        var all: [String] = []
-        for try await page in pages { all += page }
-        return all
-    }
+    public func collect() async throws -> [String] { try await pages.allItems() }
 }
 
 /// Iterates the items of a ``PageSequence`` one by one.
@@ -235,6 +246,7 @@ public struct FlatteningIterator<Item: Sendable>: AsyncIteratorProtocol {
 
     /// Returns the next item, fetching the next page when the current one is used up.
     ///
+    /// - Returns: The next item, or `nil` after the last one.
     /// - Throws: ``RegistryError``, `AuthError` or `TransportError`.
     public mutating func next() async throws -> Item? {
         while position == buffer.count {
