@@ -38,7 +38,7 @@ extension RegistryClient {
                 lastError = error
             }
         }
-        throw lastError ?? RegistryError(code: .unexpectedStatus, method: "GET", url: roots[0])
+        throw lastError ?? RegistryError(code: .unexpectedStatus, method: "GET", url: roots.first ?? URL(fileURLWithPath: "/"))
     }
 
     private func fetchManifest(

@@ -62,8 +62,11 @@ extension RegistryClient {
     }
 
     /// Reads the referrers index kept under the tag `<algorithm>-<hex>`, or returns none when it does not exist.
+    ///
+    /// The algorithm is cut to 32 characters and the hex to 64, as the specification's "Referrers Tag Schema"
+    /// says, so a sha512 digest gives a valid tag too.
     private func referrersFromTagSchema(of digest: ContentDigest, in repository: Repository) async throws -> [Descriptor] {
-        let tag = "\(digest.algorithm)-\(digest.encoded)"
+        let tag = "\(String(digest.algorithm.description.prefix(32)))-\(digest.encoded.prefix(64))"
         let reference = try ImageReference(normalizing: "\(repository.name):\(tag)")
         do {
             let document = try await manifest(for: reference, accepting: [.ociIndex])
