@@ -76,15 +76,29 @@ extension DockyardCommand.Manifest {
         @Option(name: .customLong("media-type"), help: "The media type, when the document has no mediaType field.")
         var mediaType: String?
 
+        func validate() throws {
+            if let mediaType, DocumentKind(mediaType: MediaType(rawValue: mediaType)) == nil {
+                throw ValidationError("--media-type \(mediaType) is not a manifest, index or image configuration media type")
+            }
+        }
+
         func run() async throws {
             let reference = try ClientFactory.reference(reference)
-            let data: Data
+            // Read as `manifest validate` reads: at most one byte over the manifest limit, never the whole of a
+            // large file.
+            let bytes: [UInt8]
             do {
-                data = try Data(contentsOf: URL(fileURLWithPath: file))
+                bytes = try DockyardCommand.Manifest.Validate.read(file)
             } catch {
-                throw ValidationError("cannot read \(file): \(error.localizedDescription)")
+                throw PutFailure(description: "cannot read \(file): \(error). Check the path")
             }
-            let document = try ManifestDocument(bytes: Array(data), mediaType: mediaType.map { MediaType(rawValue: $0) })
+            let document: ManifestDocument
+            do {
+                document = try ManifestDocument(bytes: bytes, mediaType: mediaType.map { MediaType(rawValue: $0) })
+            } catch {
+                let hint = mediaType == nil ? "; give its media type with --media-type if it has no mediaType field" : ""
+                throw PutFailure(description: "\(file) is not a manifest or index: \(error)\(hint)")
+            }
             let digest = try await ClientFactory.withClient(global) { try await $0.putManifest(document, as: reference) }
             if global.json {
                 Output.jsonObject([
@@ -96,6 +110,11 @@ extension DockyardCommand.Manifest {
             } else {
                 Output.line(digest.description)
             }
+        }
+
+        /// A failure before anything was sent: the file could not be read or is not a manifest.
+        struct PutFailure: Error, CustomStringConvertible {
+            var description: String
         }
     }
 }
