@@ -33,18 +33,24 @@ enum ClientFactory {
         return DockerConfig.defaultDirectory
     }
 
-    /// A client configured from the global options; the caller shuts it down with ``withClient(_:_:)``.
-    static func makeClient(_ global: GlobalOptions) throws -> RegistryClient {
+    /// The logger of every client: requests at `debug` level on stderr with `--verbose` (the layers below never
+    /// log credentials), otherwise nothing.
+    static func logger(_ global: GlobalOptions) -> Logger {
         var logger = Logger(label: "dockyard", factory: { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .debug
             return handler
         })
         logger.logLevel = global.verbose ? .debug : .critical
-        return try RegistryClient(
+        return logger
+    }
+
+    /// A client configured from the global options; the caller shuts it down with ``withClient(_:_:)``.
+    static func makeClient(_ global: GlobalOptions) throws -> RegistryClient {
+        try RegistryClient(
             configuration: configuration(global),
             credentials: DockerCredentialStore(directory: configDirectory(global)),
-            logger: logger)
+            logger: logger(global))
     }
 
     /// Runs `body` with a client and shuts the client down afterwards, whether `body` throws or not.
@@ -53,12 +59,21 @@ enum ClientFactory {
         _ body: (RegistryClient) async throws -> Result
     ) async throws -> Result {
         let client = try makeClient(global)
+        return try await run(body, on: client) { await client.shutdown() }
+    }
+
+    /// Runs `body` with `resource`, then `shutdown`, whether `body` throws or not.
+    static func run<Resource, Result>(
+        _ body: (Resource) async throws -> Result,
+        on resource: Resource,
+        shutdown: () async -> Void
+    ) async throws -> Result {
         do {
-            let result = try await body(client)
-            await client.shutdown()
+            let result = try await body(resource)
+            await shutdown()
             return result
         } catch {
-            await client.shutdown()
+            await shutdown()
             throw error
         }
     }

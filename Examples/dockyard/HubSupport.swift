@@ -8,13 +8,33 @@ struct HubOptions: ParsableArguments {
     var hubURL: String?
 
     /// `--hub-url`, else `$DOCKYARD_HUB_URL`, else `https://hub.docker.com`.
-    func baseURL() throws -> URL {
+    ///
+    /// - Parameter insecure: The `--insecure` names; plain HTTP is allowed only for them and for loopback hosts.
+    func baseURL(insecure: [String] = []) throws -> URL {
         let text = hubURL ?? ProcessInfo.processInfo.environment["DOCKYARD_HUB_URL"].flatMap { $0.isEmpty ? nil : $0 }
         guard let text else { return HubClient.Configuration.dockerHubURL }
-        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", url.host != nil else {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              let host = url.host, !host.isEmpty
+        else {
             throw ValidationError("--hub-url \(text): expected an http:// or https:// URL with a host")
         }
+        if url.user != nil || url.password != nil {
+            throw ValidationError("--hub-url must not contain credentials; log in with `dockyard hub login`")
+        }
+        let authority = url.port.map { "\(host):\($0)" } ?? host
+        if scheme == "http", !HostPolicy.allowsPlainHTTP(forRegistry: authority, insecureRegistries: Set(insecure)) {
+            throw ValidationError(
+                "--hub-url \(scheme)://\(authority) is plain HTTP to a host that is not loopback; use https, or allow it with --insecure \(host)")
+        }
         return url
+    }
+
+    /// The `--insecure` name that lists the Hub's host (`host` or `host:port`), if any: its certificate is then
+    /// not verified.
+    static func insecureName(for url: URL, in insecure: [String]) -> String? {
+        guard let host = url.host?.lowercased() else { return nil }
+        let names = [host] + (url.port.map { ["\(host):\($0)"] } ?? [])
+        return insecure.first { names.contains($0.lowercased()) }
     }
 }
 
@@ -27,30 +47,30 @@ enum HubCLI {
         useKeptSession: Bool = true,
         _ body: (HubClient) async throws -> Result
     ) async throws -> Result {
-        let baseURL = try hub.baseURL()
+        let baseURL = try hub.baseURL(insecure: global.insecure)
         var tls = AsyncHTTPTransport.Configuration.TLS()
         if let caFile = global.caFile { tls.additionalTrustRoots = [URL(fileURLWithPath: caFile)] }
-        if let host = baseURL.host, global.insecure.contains(host) || global.insecure.contains(baseURL.port.map { "\(host):\($0)" } ?? host) {
-            tls.hostsWithoutCertificateVerification.insert(host)
+        // Only the name that was listed: `--insecure host:port` leaves the host's other ports verified.
+        if let name = HubOptions.insecureName(for: baseURL, in: global.insecure) {
+            tls.hostsWithoutCertificateVerification.insert(name)
         }
-        let transport = try AsyncHTTPTransport(configuration: .init(tls: tls))
-        do {
+        var configuration = AsyncHTTPTransport.Configuration(tls: tls)
+        configuration.logger = ClientFactory.logger(global)
+        let transport = try AsyncHTTPTransport(configuration: configuration)
+        return try await ClientFactory.run({ transport in
             let client = try HubClient(configuration: .init(baseURL: baseURL), transport: transport)
             if useKeptSession, let login = try await sessionStore(global, hub).load() {
                 try await client.login(login)
             }
-            let result = try await body(client)
-            await transport.shutdown()
-            return result
-        } catch {
-            await transport.shutdown()
-            throw error
-        }
+            return try await body(client)
+        }, on: transport, shutdown: { await transport.shutdown() })
     }
 
     /// The session store of the Hub the options name.
     static func sessionStore(_ global: GlobalOptions, _ hub: HubOptions) throws -> HubSessionStore {
-        HubSessionStore(store: DockerCredentialStore(directory: ClientFactory.configDirectory(global)), hubURL: try hub.baseURL())
+        HubSessionStore(
+            store: DockerCredentialStore(directory: ClientFactory.configDirectory(global)),
+            hubURL: try hub.baseURL(insecure: global.insecure))
     }
 
     /// Parses `NS/NAME`.

@@ -73,12 +73,7 @@ extension DockyardCommand {
                 throw ValidationError("'\(self.repository)' is not a valid repository: \(error)")
             }
             try await ClientFactory.withClient(global) { client in
-                if global.json {
-                    let tags = try await client.tags(in: repository, pageSize: pageSize).collect()
-                    try Output.json(tags)
-                } else {
-                    for try await tag in client.tags(in: repository, pageSize: pageSize) { Output.line(tag) }
-                }
+                try await DockyardCommand.printNames(client.tags(in: repository, pageSize: pageSize).pages, json: global.json)
             }
         }
     }
@@ -102,12 +97,19 @@ extension DockyardCommand {
 
         func run() async throws {
             try await ClientFactory.withClient(global) { client in
-                if global.json {
-                    try Output.json(try await client.catalog(registry: registry, pageSize: pageSize).collect())
-                } else {
-                    for try await name in client.catalog(registry: registry, pageSize: pageSize) { Output.line(name) }
-                }
+                try await DockyardCommand.printNames(client.catalog(registry: registry, pageSize: pageSize).pages, json: global.json)
             }
+        }
+    }
+
+    /// Prints every name of a paged list: one JSON array with `--json`, otherwise one a line as each page arrives.
+    private static func printNames(_ pages: PageSequence<String>, json: Bool) async throws {
+        if json {
+            var all: [String] = []
+            for try await page in pages { all += page }
+            try Output.json(all)
+        } else {
+            for try await page in pages { page.forEach(Output.line) }
         }
     }
 
