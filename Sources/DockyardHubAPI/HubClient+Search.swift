@@ -204,6 +204,9 @@ public struct HubRepositorySearchResult: Sendable, Hashable, Codable {
     }
 
     /// Decodes leniently.
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         repoName = try c.decode(String.self, forKey: .repoName)

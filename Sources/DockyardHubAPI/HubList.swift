@@ -44,6 +44,8 @@ public struct HubList<Element: Sendable>: AsyncSequence, Sendable {
     public var pages: Pages { Pages(fetch: fetch) }
 
     /// Makes an iterator over every item.
+    ///
+    /// - Returns: A new iterator that starts at the first page.
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(pages: pages.makeAsyncIterator()) }
 
     /// Reads items into an array.
@@ -67,6 +69,9 @@ public struct HubList<Element: Sendable>: AsyncSequence, Sendable {
         var index = 0
 
         /// Returns the next item, fetching the next page when needed.
+        ///
+        /// - Returns: The next element, or `nil` after the last.
+        /// - Throws: ``HubAPIError`` or a transport error when a page cannot be fetched.
         public mutating func next() async throws -> Element? {
             while index >= buffer.count {
                 guard let page = try await pages.next() else { return nil }
@@ -83,6 +88,8 @@ public struct HubList<Element: Sendable>: AsyncSequence, Sendable {
         let fetch: Fetch
 
         /// Makes an iterator over the pages.
+        ///
+        /// - Returns: A new iterator that starts at the first page.
         public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(fetch: fetch) }
 
         /// The iterator over the pages of a ``HubList``.
@@ -96,6 +103,9 @@ public struct HubList<Element: Sendable>: AsyncSequence, Sendable {
             init(fetch: @escaping Fetch) { self.fetch = fetch }
 
             /// Returns the next page, or `nil` after the last.
+            ///
+            /// - Returns: The next element, or `nil` after the last.
+            /// - Throws: ``HubAPIError`` or a transport error when a page cannot be fetched.
             public mutating func next() async throws -> HubPage<Element>? {
                 guard !finished else { return nil }
                 if started, cursor == nil { finished = true; return nil }

@@ -144,6 +144,11 @@ public struct ContentDigest: Hashable, Sendable, Codable, CustomStringConvertibl
     public var description: String { algorithm.rawValue + ":" + encoded }
 
     /// Orders digests by their string form.
+    ///
+    /// - Parameters:
+    ///   - lhs: A digest.
+    ///   - rhs: Another one.
+    /// - Returns: Whether `lhs` sorts before `rhs`.
     public static func < (lhs: ContentDigest, rhs: ContentDigest) -> Bool {
         lhs.description < rhs.description
     }

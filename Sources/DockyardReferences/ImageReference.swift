@@ -170,11 +170,15 @@ public struct ImageReference: Hashable, Sendable, Codable, CustomStringConvertib
     }
 
     /// The same reference without a tag.
+    ///
+    /// - Returns: A reference with the same repository and digest and no tag.
     public func withoutTag() -> ImageReference {
         ImageReference(unchecked: repository, tag: nil, digest: digest)
     }
 
     /// The same reference without a digest.
+    ///
+    /// - Returns: A reference with the same repository and tag and no digest.
     public func withoutDigest() -> ImageReference {
         ImageReference(unchecked: repository, tag: tag, digest: nil)
     }
@@ -199,6 +203,11 @@ public struct ImageReference: Hashable, Sendable, Codable, CustomStringConvertib
     }
 
     /// Orders references by their string form.
+    ///
+    /// - Parameters:
+    ///   - lhs: A reference.
+    ///   - rhs: Another one.
+    /// - Returns: Whether `lhs` sorts before `rhs`.
     public static func < (lhs: ImageReference, rhs: ImageReference) -> Bool { lhs.description < rhs.description }
 
     /// Decodes a reference from its string form, parsed as written (``init(parsing:)``).

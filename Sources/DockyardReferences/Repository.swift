@@ -109,6 +109,11 @@ public struct Repository: Hashable, Sendable, Codable, CustomStringConvertible, 
     public var description: String { name }
 
     /// Orders repositories by their full name.
+    ///
+    /// - Parameters:
+    ///   - lhs: A repository.
+    ///   - rhs: Another one.
+    /// - Returns: Whether `lhs` sorts before `rhs`.
     public static func < (lhs: Repository, rhs: Repository) -> Bool { lhs.name < rhs.name }
 
     /// Decodes a repository from its name, parsed as written (``init(parsing:)``).

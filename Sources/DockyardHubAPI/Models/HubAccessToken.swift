@@ -28,6 +28,9 @@ public struct HubAccessToken: Sendable, Hashable, Codable {
     }
 
     /// Decodes leniently (`expires_at` may be `null`, `token` empty).
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         uuid = try c.decode(String.self, forKey: .uuid)
@@ -94,6 +97,9 @@ public struct HubOrganizationAccessToken: Sendable, Hashable, Codable {
     }
 
     /// Decodes leniently.
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = c.lenientString(.id) ?? ""

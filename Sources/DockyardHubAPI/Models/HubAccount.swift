@@ -29,6 +29,9 @@ public struct HubUser: Sendable, Hashable, Codable {
     }
 
     /// Decodes leniently (an organization profile names itself `orgname`).
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = c.lenientString(.id)
@@ -44,6 +47,9 @@ public struct HubUser: Sendable, Hashable, Codable {
     }
 
     /// Encodes with the Hub's field names.
+    ///
+    /// - Parameter encoder: The encoder to write to.
+    /// - Throws: `EncodingError` when a value cannot be encoded.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encodeIfPresent(id, forKey: .id)
@@ -94,6 +100,9 @@ public struct HubOrganization: Sendable, Hashable, Codable {
     }
 
     /// Decodes leniently.
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = c.lenientString(.id)
@@ -126,8 +135,14 @@ public struct HubRole: Sendable, Hashable, Codable, CustomStringConvertible, Exp
     /// - Parameter value: The role's name.
     public init(stringLiteral value: String) { self.rawValue = value }
     /// Decodes a role name.
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
     public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
     /// Encodes the role name.
+    ///
+    /// - Parameter encoder: The encoder to write to.
+    /// - Throws: `EncodingError` when a value cannot be encoded.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)
@@ -147,8 +162,15 @@ public struct HubRole: Sendable, Hashable, Codable, CustomStringConvertible, Exp
     /// The role's name.
     public var description: String { rawValue }
     /// Roles are equal regardless of case.
+    ///
+    /// - Parameters:
+    ///   - lhs: A role.
+    ///   - rhs: Another role.
+    /// - Returns: Whether their lowercase names are equal.
     public static func == (lhs: HubRole, rhs: HubRole) -> Bool { lhs.requestValue == rhs.requestValue }
     /// Hashes the lowercase name.
+    ///
+    /// - Parameter hasher: The hasher to feed.
     public func hash(into hasher: inout Hasher) { hasher.combine(requestValue) }
 }
 
@@ -175,6 +197,9 @@ public struct HubOrganizationMember: Sendable, Hashable, Codable {
     }
 
     /// Decodes the user fields and the membership fields of one object.
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
     public init(from decoder: any Decoder) throws {
         user = try HubUser(from: decoder)
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -186,6 +211,9 @@ public struct HubOrganizationMember: Sendable, Hashable, Codable {
     }
 
     /// Encodes the user fields and the membership fields into one object.
+    ///
+    /// - Parameter encoder: The encoder to write to.
+    /// - Throws: `EncodingError` when a value cannot be encoded.
     public func encode(to encoder: any Encoder) throws {
         try user.encode(to: encoder)
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -213,6 +241,9 @@ public struct HubTeam: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey { case id, uuid, name, description, memberCount = "member_count" }
 
     /// Decodes leniently.
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = c.lenientInt(.id) ?? 0
@@ -267,6 +298,9 @@ public struct HubInvite: Sendable, Hashable, Codable {
     }
 
     /// Decodes leniently.
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = c.lenientString(.id) ?? ""

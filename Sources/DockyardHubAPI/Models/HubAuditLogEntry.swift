@@ -29,6 +29,9 @@ public struct HubAuditLogEntry: Sendable, Hashable, Codable {
     }
 
     /// Decodes leniently: `data` values of any scalar type become text.
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         account = c.lenientString(.account) ?? ""

@@ -40,6 +40,9 @@ public struct HubBuildStatus: Sendable, Hashable, Codable, CustomStringConvertib
     }
 
     /// Decodes the numeric code (a string such as `"success"` is accepted too).
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let code = try? container.decode(Int.self) {
@@ -62,6 +65,9 @@ public struct HubBuildStatus: Sendable, Hashable, Codable, CustomStringConvertib
     }
 
     /// Encodes the status's name.
+    ///
+    /// - Parameter encoder: The encoder to write to.
+    /// - Throws: `EncodingError` when a value cannot be encoded.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
@@ -105,6 +111,9 @@ public struct HubBuild: Sendable, Hashable, Codable {
         enum CodingKeys: String, CodingKey { case logs, digest, error, failure }
 
         /// Decodes leniently.
+        ///
+        /// - Parameter decoder: The decoder to read from.
+        /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             logs = c.lenientString(.logs)
@@ -121,6 +130,9 @@ public struct HubBuild: Sendable, Hashable, Codable {
     }
 
     /// Decodes leniently.
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = c.lenientInt(.id)
@@ -168,6 +180,9 @@ public struct HubBuildRule: Sendable, Hashable, Codable {
     }
 
     /// Decodes leniently.
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = c.lenientInt(.id)
@@ -207,6 +222,9 @@ public struct HubBuildSettings: Sendable, Hashable, Codable {
     }
 
     /// Decodes leniently.
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = c.lenientInt(.id)
@@ -234,6 +252,9 @@ public struct HubBuildTrigger: Sendable, Hashable, Codable {
     }
 
     /// Decodes leniently.
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         token = c.lenientString(.token)

@@ -66,6 +66,9 @@ public struct HubRepository: Sendable, Hashable, Codable {
     }
 
     /// Decodes leniently.
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
@@ -132,6 +135,9 @@ public struct HubImmutableTagsSettings: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey { case enabled, rules }
 
     /// Decodes leniently (a `null` rule list is empty).
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         enabled = c.lenientBool(.enabled) ?? false

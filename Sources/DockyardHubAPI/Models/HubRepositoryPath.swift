@@ -44,12 +44,18 @@ public struct HubRepositoryPath: Sendable, Hashable, Codable, CustomStringConver
     public var description: String { "\(namespace)/\(name)" }
 
     /// Decodes `namespace/name`.
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         try self.init(parsing: text)
     }
 
     /// Encodes `namespace/name`.
+    ///
+    /// - Parameter encoder: The encoder to write to.
+    /// - Throws: `EncodingError` when a value cannot be encoded.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)

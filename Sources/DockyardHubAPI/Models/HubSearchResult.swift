@@ -14,6 +14,13 @@ public struct HubSearchResult: Sendable, Hashable, Codable {
     public var isAutomated: Bool
 
     /// Creates a result.
+    ///
+    /// - Parameters:
+    ///   - name: The repository name.
+    ///   - description: Its short description.
+    ///   - starCount: Its stars.
+    ///   - isOfficial: Whether it is an official image.
+    ///   - isAutomated: Whether it is an automated build.
     public init(name: String, description: String = "", starCount: Int = 0, isOfficial: Bool = false, isAutomated: Bool = false) {
         self.name = name
         self.description = description
@@ -38,6 +45,9 @@ public struct HubSearchResult: Sendable, Hashable, Codable {
     }
 
     /// Decodes leniently (missing counts and flags are zero and false, as the daemon reads them).
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
@@ -98,6 +108,9 @@ public struct HubCatalogSearchResult: Sendable, Hashable, Codable {
     }
 
     /// Decodes leniently (`pull_count` may be a number or an abbreviated string).
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = c.lenientString(.id) ?? ""

@@ -37,6 +37,9 @@ public struct HubTag: Sendable, Hashable, Codable {
     }
 
     /// Decodes leniently: `images` may be one object, `v2` a string, `tag_status` named `status`.
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = c.lenientInt(.id)
@@ -55,6 +58,9 @@ public struct HubTag: Sendable, Hashable, Codable {
     }
 
     /// Encodes with the Hub's field names.
+    ///
+    /// - Parameter encoder: The encoder to write to.
+    /// - Throws: `EncodingError` when a value cannot be encoded.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encodeIfPresent(id, forKey: .id)
@@ -109,6 +115,9 @@ public struct HubTagImage: Sendable, Hashable, Codable {
     }
 
     /// Decodes leniently (every field may be `null`).
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         architecture = c.lenientString(.architecture)

@@ -44,6 +44,9 @@ public struct HubWebhookPipeline: Sendable, Hashable, Codable {
         enum CodingKeys: String, CodingKey { case name, created, hookURL = "hook_url", lastUpdated = "last_updated" }
 
         /// Decodes leniently.
+        ///
+        /// - Parameter decoder: The decoder to read from.
+        /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             name = c.lenientString(.name) ?? ""
@@ -59,6 +62,9 @@ public struct HubWebhookPipeline: Sendable, Hashable, Codable {
     }
 
     /// Decodes leniently.
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)

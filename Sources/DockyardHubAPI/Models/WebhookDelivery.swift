@@ -26,6 +26,12 @@ public struct WebhookDelivery: Sendable, Hashable, Codable {
         public var images: [String]?
 
         /// Creates push data.
+        ///
+        /// - Parameters:
+        ///   - pushedAt: When it was pushed.
+        ///   - pusher: Who pushed it.
+        ///   - tag: The tag pushed.
+        ///   - images: Image (layer) ids, if any.
         public init(pushedAt: Date, pusher: String, tag: String, images: [String]? = nil) {
             self.pushedAt = pushedAt
             self.pusher = pusher
@@ -36,6 +42,9 @@ public struct WebhookDelivery: Sendable, Hashable, Codable {
         enum CodingKeys: String, CodingKey { case pushedAt = "pushed_at", pusher, tag, images }
 
         /// Decodes, accepting integer and float timestamps.
+        ///
+        /// - Parameter decoder: The decoder to read from.
+        /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             pushedAt = try WebhookDelivery.timestamp(c, .pushedAt)
@@ -45,6 +54,9 @@ public struct WebhookDelivery: Sendable, Hashable, Codable {
         }
 
         /// Encodes with an integer-or-float unix time.
+        ///
+        /// - Parameter encoder: The encoder to write to.
+        /// - Throws: `EncodingError` when a value cannot be encoded.
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(pushedAt.timeIntervalSince1970, forKey: .pushedAt)
@@ -95,6 +107,9 @@ public struct WebhookDelivery: Sendable, Hashable, Codable {
         }
 
         /// Decodes, accepting integer and float timestamps.
+        ///
+        /// - Parameter decoder: The decoder to read from.
+        /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             name = try c.decode(String.self, forKey: .name)
@@ -115,6 +130,9 @@ public struct WebhookDelivery: Sendable, Hashable, Codable {
         }
 
         /// Encodes with the Hub's field names and unix times.
+        ///
+        /// - Parameter encoder: The encoder to write to.
+        /// - Throws: `EncodingError` when a value cannot be encoded.
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(repoName, forKey: .repoName)
@@ -138,6 +156,9 @@ public struct WebhookDelivery: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey { case callbackURL = "callback_url", pushData = "push_data", repository }
 
     /// Decodes a delivery.
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let text = try c.decode(String.self, forKey: .callbackURL)
@@ -250,6 +271,9 @@ public struct WebhookCallback: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey { case state, description, context, targetURL = "target_url" }
 
     /// Decodes a callback and checks the same limits.
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let state = try c.decode(State.self, forKey: .state)
@@ -263,6 +287,9 @@ public struct WebhookCallback: Sendable, Hashable, Codable {
     }
 
     /// Encodes the callback body.
+    ///
+    /// - Parameter encoder: The encoder to write to.
+    /// - Throws: `EncodingError` when a value cannot be encoded.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(state, forKey: .state)
