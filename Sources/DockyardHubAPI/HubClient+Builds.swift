@@ -120,9 +120,6 @@ extension HubClient {
     ///   - selection: Which rules to build.
     /// - Throws: ``HubAPIError``; ``HubAPIError/Code/notFound`` for an unknown trigger.
     public func triggerBuild(url triggerURL: URL, selection: HubBuildSelection = .all) async throws {
-        guard let scheme = triggerURL.scheme?.lowercased(), scheme == "http" || scheme == "https", triggerURL.host != nil else {
-            throw HubAPIError(.invalidArgument, message: "the trigger URL must be an absolute http(s) URL")
-        }
         let body: [String: JSONScalar]
         switch selection {
         case .all: body = ["build": .bool(true)]

@@ -80,7 +80,7 @@ extension HubClient {
 
         /// Checks the values; called by ``HubClient/init(configuration:transport:credentials:)``.
         func validate() throws(HubAPIError) {
-            guard let scheme = baseURL.scheme?.lowercased(), scheme == "https" || scheme == "http", baseURL.host != nil else {
+            guard baseURL.isAbsoluteHTTP else {
                 throw HubAPIError(.invalidArgument, message: "the Hub base URL must be an absolute http(s) URL")
             }
             guard (1...100).contains(pageSize) else {
@@ -121,6 +121,12 @@ extension HubClient {
 }
 
 extension URL {
+    /// Whether the URL is absolute, with an `http` or `https` scheme and a host.
+    var isAbsoluteHTTP: Bool {
+        guard let scheme = scheme?.lowercased() else { return false }
+        return (scheme == "http" || scheme == "https") && host != nil
+    }
+
     /// A URL from a literal known to be valid.
     init(staticHub string: StaticString) {
         // The literals passed here are constant, valid URLs; the fallback only keeps this non-crashing.

@@ -75,9 +75,6 @@ extension HubClient {
     ///   - callbackURL: ``WebhookDelivery/callbackURL`` of the delivery.
     /// - Throws: ``HubAPIError``; ``HubAPIError/Code/notFound`` for an unknown or already used callback URL.
     public func sendCallback(_ callback: WebhookCallback, to callbackURL: URL) async throws {
-        guard let scheme = callbackURL.scheme?.lowercased(), scheme == "http" || scheme == "https", callbackURL.host != nil else {
-            throw HubAPIError(.invalidArgument, message: "the callback URL must be an absolute http(s) URL")
-        }
         // The callback URL is a capability: its path is kept out of messages.
         try await sendToCapability(callbackURL, label: "callback URL", body: try HubClient.encode(callback))
     }

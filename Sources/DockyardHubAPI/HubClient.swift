@@ -198,8 +198,12 @@ public struct HubClient: Sendable {
     /// POSTs to a capability URL (a trigger or callback URL, whose path is the secret) without credentials.
     ///
     /// Every error it throws names only the URL's origin and `<label>`: a ``HubAPIError`` gets its URL replaced, and
-    /// a `TransportError` (which names the whole path) gets its message rewritten.
+    /// a `TransportError` (which names the whole path) gets its message rewritten. A URL that is not absolute
+    /// http(s) is refused with ``HubAPIError/Code/invalidArgument`` before anything is sent.
     func sendToCapability(_ url: URL, label: String, body: [UInt8], accept: String = "application/json") async throws {
+        guard url.isAbsoluteHTTP else {
+            throw HubAPIError(.invalidArgument, message: "the \(label) must be an absolute http(s) URL")
+        }
         let shown = HubAPIError.origin(of: url, label)
         do {
             _ = try await send(.POST, url, body: body, accept: accept, auth: .none)

@@ -103,4 +103,23 @@ struct HubRedactionTests {
             #expect(error.description.contains("https://hub.docker.com/<\(kind) URL>"))
         }
     }
+
+    @Test("a trigger or callback URL that is not absolute http(s) is refused before sending", arguments: ["trigger", "callback"])
+    func capabilityURLMustBeHTTP(kind: String) async throws {
+        let transport = ScriptedTransport { _ in (200, [:], "{}") }
+        let client = try HubClient(transport: transport)
+        for text in ["ftp://hub.docker.com/x/", "/relative/path"] {
+            let url = try #require(URL(string: text))
+            let error = await #expect(throws: HubAPIError.self) {
+                if kind == "trigger" {
+                    try await client.triggerBuild(url: url)
+                } else {
+                    try await client.sendCallback(try WebhookCallback(state: .success), to: url)
+                }
+            }
+            #expect(error?.code == .invalidArgument)
+            #expect(error?.message == "the \(kind) URL must be an absolute http(s) URL")
+        }
+        #expect(transport.requests.isEmpty)
+    }
 }

@@ -257,7 +257,7 @@ public struct WebhookCallback: Sendable, Hashable, Codable {
                               fieldErrors: ["context": ["Ensure this field has no more than 100 characters."]])
         }
         if let targetURL {
-            guard let scheme = targetURL.scheme?.lowercased(), scheme == "http" || scheme == "https", targetURL.host != nil else {
+            guard targetURL.isAbsoluteHTTP else {
                 throw HubAPIError(.invalidArgument, message: "the callback target_url must be an absolute http(s) URL",
                                   fieldErrors: ["target_url": ["Enter a valid URL."]])
             }
