@@ -173,10 +173,10 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
         case .manifestBlobUnknown:
             text = "manifest refers to a blob the repository lacks (\(what)). Push every layer and the config first"
         case .denied:
-            text = "access denied to \(what). Log in with an account that has access (`dockyard login`)"
+            text = "access denied to \(what). Log in with an account that has access (`\(loginCommand)`)"
         case .unauthorized:
             text = "not authorized for \(what): no credentials, or the account lacks access. "
-                + "Log in with `dockyard login` as an account that has access"
+                + "Log in with `\(loginCommand)` as an account that has access"
         case .tooManyRequests:
             text = "too many requests to \(what)"
             if let retryAfter { text += "; retry after \(RegistryError.seconds(retryAfter)) s" }
@@ -225,6 +225,15 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
             text += " [\(method) \(url)]"
         }
         return text
+    }
+
+    /// The login command for the registry the error is about, named when the subject starts with a registry host
+    /// other than Docker Hub (which is `dockyard login`'s default).
+    private var loginCommand: String {
+        guard let subject, let first = subject.split(separator: "/", maxSplits: 1).first.map(String.init),
+              first.contains(".") || first.contains(":") || first == "localhost", first != "docker.io"
+        else { return "dockyard login" }
+        return "dockyard login \(first)"
     }
 
     /// Removes the query, fragment and user information from a URL, for errors and logs.

@@ -78,6 +78,19 @@ struct RegistryErrorTests {
         #expect(error.status == status)
     }
 
+    @Test("401 and 403 tell which registry to log in to", arguments: [
+        ("127.0.0.1:5000/alice/app:v1", "`dockyard login 127.0.0.1:5000`"),
+        ("ghcr.io/org/tool:1", "`dockyard login ghcr.io`"),
+        ("docker.io/library/ubuntu:latest", "`dockyard login`"),
+        ("alice/app", "`dockyard login`"),
+    ])
+    func loginHint(subject: String, command: String) {
+        for status in [HTTPResponseStatus.unauthorized, .forbidden] {
+            let error = RegistryError.decode(status: status, headers: [:], body: [], method: .GET, url: url, subject: subject)
+            #expect(error.description.contains(command), "\(error)")
+        }
+    }
+
     @Test("a HEAD 404 on a manifest is MANIFEST_UNKNOWN (HEAD answers have no body)")
     func headNotFound() {
         let error = RegistryError.decode(status: .notFound, headers: [:], body: [], method: .HEAD, url: url, subject: "a:b")
