@@ -122,7 +122,18 @@ struct RegistryCLITests {
         #expect(gone.stderrText.split(separator: "\n").count == 1)
 
         let missingFile = try await cli.run("manifest", "put", directory.appending("nope.json").path, "\(repository):v3")
-        #expect(missingFile.status != 0)
+        #expect(missingFile.status == 1)
+        #expect(missingFile.stderrText.split(separator: "\n").count == 1)
+        #expect(missingFile.stderrText.contains("nope.json"))
+        let notAManifest = directory.appending("not-a-manifest.json")
+        try Data(#"{"hello":"world"}"#.utf8).write(to: notAManifest)
+        let refused = try await cli.run("manifest", "put", notAManifest.path, "\(repository):v3")
+        #expect(refused.status == 1)
+        #expect(refused.stderrText.split(separator: "\n").count == 1)
+        let badMediaType = try await cli.run("manifest", "put", "--media-type", "text/plain", file.path, "\(repository):v3")
+        #expect(badMediaType.status == 2)
+        let notPushed = try await cli.run("resolve", "\(repository):v3")
+        #expect(notPushed.status == 1)
     }
 
     @Test("an untrusted TLS certificate fails clearly and works with --ca-file")
@@ -186,6 +197,29 @@ struct RegistryCLITests {
         #expect(limit.stdoutText.contains("reports no rate limit"))
         let limitJSON = try await cli.run("ratelimit", "--json", "--config", config, "\(repository):v1")
         #expect(try TestJSON(parsing: limitJSON.stdout)["limit"]?.isNull == true)
+    }
+}
+
+/// Transport policy of the `hub` and `search` commands, checked before any request: no server needed.
+@Suite("dockyard --hub-url policy")
+struct HubURLPolicyCLITests {
+    @Test("plain HTTP to a host that is not loopback is a usage error unless --insecure names it")
+    func plainHTTPNeedsInsecure() async throws {
+        let cli = try DockyardCLI()
+        let refused = try await cli.run("search", "--hub-url", "http://203.0.113.7:9", "alpine")
+        #expect(refused.status == 2)
+        #expect(refused.stderrText.contains("--insecure 203.0.113.7"))
+        let environment = try await cli.run(["search", "alpine"], environment: ["DOCKYARD_HUB_URL": "http://203.0.113.7:9"])
+        #expect(environment.status == 2)
+    }
+
+    @Test("credentials in --hub-url are refused without being echoed")
+    func credentialsInURL() async throws {
+        let cli = try DockyardCLI()
+        let result = try await cli.run("search", "--hub-url", "https://user:s3cr3t-value@203.0.113.7", "alpine")
+        #expect(result.status == 2)
+        #expect(result.stderrText.contains("credentials"))
+        #expect(!result.stderrText.contains("s3cr3t-value"))
     }
 }
 

@@ -289,10 +289,11 @@ struct RegistryClientTests {
         let hub = try LocalHub.required()
         let suffix = RegistryFixtures.uniqueSuffix()
         let account = hub.basicAccount
-        // The upstream is the Basic registry (named docker.io here); the open registry mirrors it.
+        // The upstream is the Basic registry (named docker.io here); the open registry, seen through the fault
+        // proxy (whose log records whether a request carried `Authorization`), mirrors it.
         var configuration = RegistryClient.Configuration()
         configuration.endpoints["docker.io"] = hub.basic.url
-        configuration.mirrors["docker.io"] = [hub.open.url]
+        configuration.mirrors["docker.io"] = [hub.fault.url]
         let credentials = StaticCredentials(.basic(username: account.username, password: account.password), forRegistry: "docker.io")
         let onMirror = try ImageReference(normalizing: "\(hub.open.host)/\(account.username)/mirrored-\(suffix):v1")
         let onUpstream = try ImageReference(normalizing: "\(hub.basic.host)/\(account.username)/upstream-\(suffix):v1")
@@ -304,12 +305,29 @@ struct RegistryClientTests {
         ) {
             try await RegistryFixtures.pushImage(onUpstream, with: $0, layerSize: 64)
         }
-        try await RegistryFixtures.withClient(try RegistryClient(configuration: configuration, credentials: credentials)) { client in
-            let viaMirror = try await client.manifest(for: try ImageReference(normalizing: "docker.io/\(onMirror.path):v1"))
-            #expect(viaMirror.digest == mirrored.manifest.digest)
-            let viaUpstream = try await client.manifest(for: try ImageReference(normalizing: "docker.io/\(onUpstream.path):v1"))
-            #expect(viaUpstream.digest == upstream.manifest.digest)
-            #expect(try client.endpoint(forRegistry: "docker.io") == hub.basic.url)
+        // The proxy is shared with other suites: hold it for the whole test.
+        try await hub.fault.withScenario(.none) { _ in
+            try await RegistryFixtures.withClient(try RegistryClient(configuration: configuration, credentials: credentials)) { client in
+                let mark = hub.fault.logMark()
+                // The upstream first, so that the registry's Basic credentials are known (and cached) before the
+                // mirror is asked for something it has.
+                let viaUpstream = try await client.manifest(for: try ImageReference(normalizing: "docker.io/\(onUpstream.path):v1"))
+                #expect(viaUpstream.digest == upstream.manifest.digest)
+                let viaMirror = try await client.manifest(for: try ImageReference(normalizing: "docker.io/\(onMirror.path):v1"))
+                #expect(viaMirror.digest == mirrored.manifest.digest)
+                #expect(try client.endpoint(forRegistry: "docker.io") == hub.basic.url)
+                var mirrorRequests: [FaultProxy.LogEntry] = []
+                for _ in 0..<30 {
+                    mirrorRequests = try hub.fault.requests(since: mark).filter {
+                        $0.event == nil && ($0.path ?? "").contains("-\(suffix)/manifests/")
+                    }
+                    if mirrorRequests.count >= 2 { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                // Both lookups asked the mirror first (the upstream one got a 404 there), without credentials.
+                #expect(mirrorRequests.count >= 2)
+                #expect(mirrorRequests.allSatisfy { $0.authorization == false })
+            }
         }
     }
 
