@@ -88,7 +88,9 @@ struct HubModelTests {
 
     @Test("bad repository paths are refused", arguments: ["", "a/b/c", "a//b", "a/b:tag"])
     func badPaths(text: String) {
-        #expect(throws: HubAPIError.self) { _ = try HubRepositoryPath(parsing: text) }
+        let error = #expect(throws: HubAPIError.self) { _ = try HubRepositoryPath(parsing: text) }
+        #expect(error?.code == .invalidArgument)
+        #expect(error?.message.contains("NAMESPACE/NAME") == true)
     }
 }
 
@@ -115,7 +117,9 @@ struct HubSearchFilterTests {
 
     @Test("bad filters are refused", arguments: [["is-official=maybe"], ["stars=many"], ["color=red"], ["nofilter"], ["is-official=true", "is-official=false"]])
     func badFilters(raw: [String]) {
-        #expect(throws: HubAPIError.self) { _ = try HubSearchFilters(parsing: raw) }
+        let error = #expect(throws: HubAPIError.self) { _ = try HubSearchFilters(parsing: raw) }
+        #expect(error?.code == .invalidArgument)
+        #expect(error?.message.contains("filter") == true)
     }
 }
 

@@ -73,13 +73,17 @@ struct WebhookDeliveryTests {
         if valid {
             #expect(throws: Never.self) { _ = try make() }
         } else {
-            #expect(throws: HubAPIError.self) { _ = try make() }
+            let error = #expect(throws: HubAPIError.self) { _ = try make() }
+            #expect(error?.code == .invalidArgument)
+            #expect(error?.fieldErrors[descriptionLength > 255 ? "description" : "context"] != nil)
         }
     }
 
     @Test("target_url must be an absolute http(s) URL")
     func callbackTargetURL() throws {
-        #expect(throws: HubAPIError.self) { _ = try WebhookCallback(state: .error, targetURL: URL(string: "ftp://x/y")) }
+        let refused = #expect(throws: HubAPIError.self) { _ = try WebhookCallback(state: .error, targetURL: URL(string: "ftp://x/y")) }
+        #expect(refused?.code == .invalidArgument)
+        #expect(refused?.fieldErrors["target_url"] == ["Enter a valid URL."])
         let callback = try WebhookCallback(state: .failure, description: "387 tests PASSED", context: "Continuous integration by Acme CI",
                                            targetURL: URL(string: "http://ci.acme.com/results/afd339c1c3d27"))
         let json = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(callback)) as? [String: String])
@@ -87,10 +91,23 @@ struct WebhookDeliveryTests {
                          "target_url": "http://ci.acme.com/results/afd339c1c3d27"])
     }
 
-    @Test("decoding a callback applies the same limits")
-    func decodeCallback() {
-        let body = #"{"state":"success","description":"\#(String(repeating: "x", count: 300))"}"#
-        #expect(throws: (any Error).self) { _ = try JSONDecoder().decode(WebhookCallback.self, from: Data(body.utf8)) }
-        #expect(throws: (any Error).self) { _ = try JSONDecoder().decode(WebhookCallback.self, from: Data(#"{"state":"maybe"}"#.utf8)) }
+    @Test("decoding a callback applies the same limits", arguments: [
+        (#"{"state":"success","description":"\#(String(repeating: "x", count: 300))"}"#, "description"),
+        (#"{"state":"success","context":"\#(String(repeating: "x", count: 101))"}"#, "context"),
+        (#"{"state":"success","target_url":"ftp://x/y"}"#, "target_url"),
+        (#"{"state":"success","target_url":"not a url"}"#, "target_url"),
+    ])
+    func decodeCallback(body: String, field: String) {
+        let error = #expect(throws: HubAPIError.self) { _ = try JSONDecoder().decode(WebhookCallback.self, from: Data(body.utf8)) }
+        #expect(error?.code == .invalidArgument)
+        #expect(error?.fieldErrors[field] != nil)
+    }
+
+    @Test("a callback with an unknown state is a decoding error")
+    func decodeCallbackState() throws {
+        #expect(throws: DecodingError.self) { _ = try JSONDecoder().decode(WebhookCallback.self, from: Data(#"{"state":"maybe"}"#.utf8)) }
+        let valid = try JSONDecoder().decode(WebhookCallback.self, from: Data(#"{"state":"error","target_url":"https://ci.example/1"}"#.utf8))
+        #expect(valid.state == .error)
+        #expect(valid.targetURL?.absoluteString == "https://ci.example/1")
     }
 }

@@ -273,16 +273,25 @@ public struct WebhookCallback: Sendable, Hashable, Codable {
     /// Decodes a callback and checks the same limits.
     ///
     /// - Parameter decoder: The decoder to read from.
-    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type; ``HubAPIError`` with code
+    ///   ``HubAPIError/Code/invalidArgument`` when a value breaks the Hub's limits or `target_url` is not a URL.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let state = try c.decode(State.self, forKey: .state)
-        let target = try c.decodeIfPresent(String.self, forKey: .targetURL)
+        var targetURL: URL?
+        if let target = try c.decodeIfPresent(String.self, forKey: .targetURL) {
+            // A target that is not a URL at all is refused like a non-http one, not silently dropped.
+            guard let url = URL(string: target) else {
+                throw HubAPIError(.invalidArgument, message: "the callback target_url must be an absolute http(s) URL",
+                                  fieldErrors: ["target_url": ["Enter a valid URL."]])
+            }
+            targetURL = url
+        }
         try self.init(
             state: state,
             description: try c.decodeIfPresent(String.self, forKey: .description),
             context: try c.decodeIfPresent(String.self, forKey: .context),
-            targetURL: target.flatMap { URL(string: $0) }
+            targetURL: targetURL
         )
     }
 
