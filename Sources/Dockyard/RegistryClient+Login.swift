@@ -40,25 +40,24 @@ extension RegistryClient {
         var request = TransportRequest(method: .GET, url: try registryURL(forRegistry: registry))
         let response = try await exchange(request, registry: registry)
         request.url = response.url
+        let challenges = AuthChallenge.parse(headers: response.headers)
+        guard response.status == .ok || (response.status == .unauthorized && !challenges.isEmpty) else {
+            // Read before anything drains it: the body may carry the registry's `errors[]`.
+            throw await failure(response, for: request, subject: registry)
+        }
         await response.body.drain()
         var info = RegistryInfo(
             registry: registry,
             endpoint: try endpoint(forRegistry: registry),
             apiVersion: response.headers.first(name: "Docker-Distribution-API-Version"),
-            challenges: AuthChallenge.parse(headers: response.headers),
+            challenges: challenges,
             isAuthorized: response.status == .ok,
             rateLimit: RegistryError.rateLimit(response.headers))
-        switch response.status {
-        case .ok:
-            return info
-        case .unauthorized where !info.challenges.isEmpty:
-            let authorized = try await send(request, registry: registry, scopes: [])
-            info.isAuthorized = authorized.status == .ok
-            await authorized.body.drain()
-            return info
-        default:
-            throw await failure(response, for: request, subject: registry)
-        }
+        guard response.status == .unauthorized else { return info }
+        let authorized = try await send(request, registry: registry, scopes: [])
+        info.isAuthorized = authorized.status == .ok
+        await authorized.body.drain()
+        return info
     }
 
     /// Verifies a user name and password against a registry, then stores them as the docker CLI does.
@@ -90,11 +89,16 @@ extension RegistryClient {
         var request = TransportRequest(method: .GET, url: try registryURL(forRegistry: registry))
         let first = try await exchange(request, registry: registry)
         request.url = first.url
+        let challenged = first.status == .unauthorized && first.headers.contains(name: "WWW-Authenticate")
+        guard first.status == .ok || challenged else {
+            // Read before anything drains it: the body may carry the registry's `errors[]`.
+            throw await failure(first, for: request, subject: registry)
+        }
         await first.body.drain()
         switch first.status {
         case .ok:
             logger.debug("\(registry) is open; storing the credentials without a check")
-        case .unauthorized where first.headers.contains(name: "WWW-Authenticate"):
+        default:
             let verifier = RegistryAuthenticator(
                 transport: pipeline, credentials: StaticCredentials(credentials, forRegistry: registry))
             let authorization = try await verifier.authorization(
@@ -102,16 +106,20 @@ extension RegistryClient {
             var second = request
             second.headers.replaceOrAdd(name: "Authorization", value: authorization)
             let answer = try await pipeline.send(second)
-            await answer.body.drain()
-            guard answer.status == .ok else {
+            switch answer.status {
+            case .ok:
+                await answer.body.drain()
+            case .unauthorized, .forbidden:
+                await answer.body.drain()
                 throw AuthError(
                     .invalidCredentials,
                     message: "login to \(registry) failed: the registry rejected the user name or password for "
                         + "\(username) (HTTP \(answer.status.code)). Check them and try again",
                     registry: registry, status: Int(answer.status.code))
+            default:
+                // Not a verdict on the credentials (a server error, say): report what the registry said.
+                throw await failure(answer, for: second, subject: registry)
             }
-        default:
-            throw await failure(first, for: request, subject: registry)
         }
         guard store else { return }
         try await credentialStore(configDirectory).store(credentials, forRegistry: registry)

@@ -55,16 +55,9 @@ extension RegistryClient {
         guard response.status == .ok else {
             throw await failure(response, for: request, subject: reference.description)
         }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await response.body.collect(upTo: RegistryClient.maxManifestBytes)
-        } catch let error as TransportError where error.code == .bodyTooLarge {
-            throw RegistryError(
-                code: .invalidResponse, status: Int(response.status.code), method: "GET", url: request.url,
-                subject: reference.description,
-                message: "the manifest is larger than \(RegistryClient.maxManifestBytes) bytes; Dockyard refuses it")
-        }
-        let bytes = Array(buffer.readableBytesView)
+        let bytes = try await collectBody(
+            response, for: request, subject: reference.description,
+            refusal: "the manifest is larger than \(RegistryClient.maxManifestBytes) bytes; Dockyard refuses it")
         let mediaType = RegistryClient.mediaType(of: response.headers)
         // The digest is checked before the bytes are parsed: bytes that are not what was asked for are refused
         // whatever they contain.

@@ -40,8 +40,10 @@ extension RegistryClient {
         let filtered: Bool
         switch response.status {
         case .ok:
-            let buffer = try await response.body.collect(upTo: RegistryClient.maxManifestBytes)
-            let document = try ManifestDocument(bytes: Array(buffer.readableBytesView), mediaType: .ociIndex)
+            let bytes = try await collectBody(
+                response, for: request, subject: subject,
+                refusal: "the referrers index is larger than \(RegistryClient.maxManifestBytes) bytes; Dockyard refuses it")
+            let document = try ManifestDocument(bytes: bytes, mediaType: .ociIndex)
             guard case .index(let index) = document.content else {
                 throw RegistryError(
                     code: .invalidResponse, status: 200, method: "GET", url: url, subject: subject,

@@ -68,16 +68,10 @@ extension RegistryClient {
         subject: String
     ) async throws -> Page {
         guard response.status == .ok else { throw await failure(response, for: request, subject: subject) }
-        let buffer: ByteBuffer
+        let bytes = try await collectBody(
+            response, for: request, subject: subject, refusal: "a list page is larger than 4 MiB; use a smaller page size")
         do {
-            buffer = try await response.body.collect(upTo: 4 * 1024 * 1024)
-        } catch let error as TransportError where error.code == .bodyTooLarge {
-            throw RegistryError(
-                code: .invalidResponse, status: 200, method: "GET", url: request.url, subject: subject,
-                message: "a list page is larger than 4 MiB; use a smaller page size")
-        }
-        do {
-            return try JSONDecoder().decode(Page.self, from: Data(buffer.readableBytesView))
+            return try JSONDecoder().decode(Page.self, from: Data(bytes))
         } catch {
             throw RegistryError(
                 code: .invalidResponse, status: 200, method: "GET", url: request.url, subject: subject,

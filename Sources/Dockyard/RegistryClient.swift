@@ -295,6 +295,33 @@ public final class RegistryClient: Sendable {
         AuthorizingTransport(client: self, repository: repository, actions: actions, extraScopes: extraScopes)
     }
 
+    /// Reads a whole response body that must fit in memory: a manifest, a list page, a referrers index.
+    ///
+    /// - Parameters:
+    ///   - response: The response (status already checked).
+    ///   - request: The request that produced it.
+    ///   - subject: What the request was about, for the error.
+    ///   - limit: The most bytes accepted; ``maxManifestBytes`` by default.
+    ///   - refusal: What the error says when the body is larger: what was too large and what to do.
+    /// - Returns: The body's bytes.
+    /// - Throws: ``RegistryError`` with code ``RegistryError/Code/invalidResponse`` when the body is larger than
+    ///   `limit`; `TransportError` when it cannot be read.
+    func collectBody(
+        _ response: TransportResponse,
+        for request: TransportRequest,
+        subject: String,
+        upTo limit: Int = RegistryClient.maxManifestBytes,
+        refusal: String
+    ) async throws -> [UInt8] {
+        do {
+            return Array(try await response.body.collect(upTo: limit).readableBytesView)
+        } catch let error as TransportError where error.code == .bodyTooLarge {
+            throw RegistryError(
+                code: .invalidResponse, status: Int(response.status.code), method: request.method.rawValue,
+                url: request.url, subject: subject, message: refusal)
+        }
+    }
+
     /// Reads an error answer and turns it into a ``RegistryError``.
     ///
     /// - Parameters:
@@ -381,5 +408,19 @@ extension RegistryError {
     /// Docker Hub's rate-limit headers of a response, if it has them.
     static func rateLimit(_ headers: HTTPHeaders) -> RateLimit? {
         RateLimit(headers: headers)
+    }
+}
+
+extension RegistryClient: CustomStringConvertible, CustomReflectable {
+    /// The client's registries and policies, never its credentials or cached tokens.
+    public var description: String {
+        let names = configuration.endpoints.keys.sorted().joined(separator: ", ")
+        let insecure = configuration.insecureRegistries.sorted().joined(separator: ", ")
+        return "RegistryClient(endpoints: [\(names)], insecure: [\(insecure)])"
+    }
+
+    /// What `dump` and debuggers show: the configuration only, so that no credential or token is printed.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["configuration": configuration], displayStyle: .class)
     }
 }

@@ -91,6 +91,19 @@ struct RegistryErrorTests {
         }
     }
 
+    @Test("printing or dumping a client shows no credentials")
+    func clientHidesCredentials() async throws {
+        let client = try RegistryClient(
+            credentials: StaticCredentials(.basic(username: "alice", password: "pa55-w0rd-secret"), forRegistry: "docker.io"))
+        var dumped = ""
+        dump(client, to: &dumped)
+        await client.shutdown()
+        for text in [dumped, String(describing: client), String(reflecting: client)] {
+            #expect(!text.contains("pa55-w0rd-secret"))
+        }
+        #expect(dumped.contains("configuration"))
+    }
+
     @Test("a HEAD 404 on a manifest is MANIFEST_UNKNOWN (HEAD answers have no body)")
     func headNotFound() {
         let error = RegistryError.decode(status: .notFound, headers: [:], body: [], method: .HEAD, url: url, subject: "a:b")
