@@ -168,17 +168,29 @@ extension HubClient {
     ///   - path: The repository.
     ///   - pollInterval: How often to ask.
     ///   - timeout: When to give up; `nil` waits for ever.
-    /// - Returns: The status changes; the stream throws ``HubAPIError`` (``HubAPIError/Code/serverError`` is
-    ///   retried; a timeout throws ``HubAPIError/Code/unexpectedStatus``).
+    /// - Returns: The status changes; the stream throws ``HubAPIError`` (a ``HubAPIError/Code/serverError`` is
+    ///   asked again at the next poll, up to ``buildPollServerErrorLimit`` times in a row; a timeout throws
+    ///   ``HubAPIError/Code/unexpectedStatus``).
     public func buildStatusUpdates(for buildCode: String, in path: HubRepositoryPath, pollInterval: Duration = .seconds(1), timeout: Duration? = nil) -> AsyncThrowingStream<HubBuild, any Error> {
         let client = self
         return AsyncThrowingStream { continuation in
             let task = Task {
                 let deadline = timeout.map { ContinuousClock.now + $0 }
                 var last: HubBuildStatus?
+                var serverErrors = 0
                 do {
                     while true {
-                        let build = try await client.build(buildCode, of: path)
+                        let build: HubBuild
+                        do {
+                            build = try await client.build(buildCode, of: path)
+                            serverErrors = 0
+                        } catch let error as HubAPIError where error.code == .serverError {
+                            serverErrors += 1
+                            let outOfTime = deadline.map { ContinuousClock.now + pollInterval > $0 } ?? false
+                            if serverErrors >= HubClient.buildPollServerErrorLimit || outOfTime { throw error }
+                            try await Task.sleep(for: pollInterval)
+                            continue
+                        }
                         if build.status != last {
                             last = build.status
                             continuation.yield(build)
@@ -197,6 +209,9 @@ extension HubClient {
             continuation.onTermination = { _ in task.cancel() }
         }
     }
+
+    /// How many server errors (5xx) in a row a build poll tolerates before it gives up.
+    public static let buildPollServerErrorLimit = 3
 
     /// Waits for a build to end.
     ///

@@ -246,3 +246,42 @@ struct HubRequestURLTests {
         #expect(transport.requests.count == 2)
     }
 }
+
+@Suite("Build polling")
+struct HubBuildPollingTests {
+    /// Answers the build's polls from `script` (a status per poll: a number, or 500 for a server error).
+    static func client(_ script: [Int]) throws -> (HubClient, ScriptedTransport) {
+        let counter = Counter()
+        let transport = ScriptedTransport { _ in
+            let answer = script[min(counter.next(), script.count - 1)]
+            if answer == 500 { return (500, [:], #"{"detail":"boom"}"#) }
+            return (200, [:], #"{"build_code":"b1","status":\#(answer)}"#)
+        }
+        return (try HubClient(transport: transport), transport)
+    }
+
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = 0
+        func next() -> Int { lock.withLock { defer { value += 1 }; return value } }
+    }
+
+    @Test("server errors between polls are asked again; the build is followed to its end")
+    func toleratesServerErrors() async throws {
+        let (client, transport) = try Self.client([3, 500, 500, 10])
+        let build = try await client.waitForBuild("b1", in: HubRepositoryPath(namespace: "acme", name: "api"), pollInterval: .milliseconds(1))
+        #expect(build.status == .success)
+        #expect(transport.requests.count == 4)
+    }
+
+    @Test("too many server errors in a row end the wait with the server's error")
+    func givesUpAfterLimit() async throws {
+        let (client, transport) = try Self.client([3, 500, 500, 500, 10])
+        let error = await #expect(throws: HubAPIError.self) {
+            _ = try await client.waitForBuild("b1", in: HubRepositoryPath(namespace: "acme", name: "api"), pollInterval: .milliseconds(1))
+        }
+        #expect(error?.code == .serverError)
+        #expect(transport.requests.count == 1 + HubClient.buildPollServerErrorLimit)
+    }
+}
+
