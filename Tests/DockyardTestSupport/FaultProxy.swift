@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// localhub's fault-injecting reverse proxy (`faultproxy.py`) in front of one registry.
 ///
@@ -180,10 +185,52 @@ public struct FaultProxy: Sendable {
 
     /// The request log's lines written after `mark` (control events included; filter on ``LogEntry/event``).
     ///
+    /// The proxy writes a request's line only after it has sent the response, so a client can see the response
+    /// before the line exists. This call therefore first waits until the log has not grown for 250 ms (at most
+    /// 3 s). To wait for a specific entry instead, use ``waitForRequests(since:timeout:until:)``.
+    ///
     /// - Parameter mark: Where to start; the beginning by default.
     /// - Returns: The entries, oldest first.
     /// - Throws: An error when the log cannot be read.
     public func requests(since mark: JSONLines.Mark = .start) throws -> [LogEntry] {
-        try JSONLines.read(log, as: LogEntry.self, since: mark)
+        waitForQuietLog()
+        return try JSONLines.read(log, as: LogEntry.self, since: mark)
+    }
+
+    /// Waits until the entries logged after `mark` satisfy `condition` (or `timeout` passes) and returns them.
+    ///
+    /// - Parameters:
+    ///   - mark: Where to start.
+    ///   - timeout: How long to wait at most; the entries found by then are returned.
+    ///   - condition: What the entries must show, e.g. `{ $0.contains { $0.method == "PUT" } }`.
+    /// - Returns: The entries, oldest first.
+    /// - Throws: An error when the log cannot be read.
+    public func waitForRequests(
+        since mark: JSONLines.Mark = .start, timeout: Duration = .seconds(5),
+        until condition: ([LogEntry]) -> Bool
+    ) async throws -> [LogEntry] {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let entries = try JSONLines.read(log, as: LogEntry.self, since: mark)
+            if condition(entries) || ContinuousClock.now >= deadline { return entries }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+    }
+
+    /// Blocks until the log file has kept its size for 250 ms, or 3 s have passed.
+    private func waitForQuietLog() {
+        let start = ContinuousClock.now
+        var size = JSONLines.mark(log).offset
+        var quietSince = ContinuousClock.now
+        while ContinuousClock.now - start < .seconds(3) {
+            usleep(25_000)
+            let now = JSONLines.mark(log).offset
+            if now != size {
+                size = now
+                quietSince = ContinuousClock.now
+            } else if ContinuousClock.now - quietSince >= .milliseconds(250) {
+                return
+            }
+        }
     }
 }
