@@ -126,6 +126,14 @@ extension DockyardCommand.Hub {
                 guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https", parsed.host != nil else {
                     throw ValidationError("the trigger URL must be an http:// or https:// URL")
                 }
+                // The URL is the secret: never send it in the clear to a host that is not loopback unless asked.
+                if let host = parsed.host, parsed.scheme?.lowercased() == "http",
+                   !HostPolicy.allowsPlainHTTP(
+                       forRegistry: parsed.port.map { "\(host):\($0)" } ?? host, insecureRegistries: Set(global.insecure))
+                {
+                    throw ValidationError(
+                        "the trigger URL is plain HTTP to \(host), which is not loopback; use https, or allow it with --insecure \(host)")
+                }
                 if (sourceType == nil) != (sourceName == nil) { throw ValidationError("--source-type and --source-name go together") }
                 if let sourceType, HubBuildSourceType(rawValue: sourceType) == nil { throw ValidationError("--source-type must be Branch or Tag") }
                 if dockerTag != nil, sourceType != nil { throw ValidationError("--docker-tag excludes --source-type/--source-name") }
@@ -136,7 +144,7 @@ extension DockyardCommand.Hub {
                 var selection = HubBuildSelection.all
                 if let sourceType, let sourceName, let type = HubBuildSourceType(rawValue: sourceType) { selection = .source(type, name: sourceName) }
                 if let dockerTag { selection = .dockerTag(dockerTag) }
-                try await HubCLI.withClient(global, hub, useKeptSession: false) { client in
+                try await HubCLI.withClient(global, hub, useKeptSession: false, logsURLs: false) { client in
                     try await client.triggerBuild(url: triggerURL, selection: selection)
                 }
                 HubCLI.printDone(global, ["status": .string("triggered")], text: "Triggered")

@@ -41,10 +41,16 @@ struct HubOptions: ParsableArguments {
 /// Builds `HubClient`s for the `hub` commands, with the kept session.
 enum HubCLI {
     /// Runs `body` with a client for the Hub; a kept session (or the docker.io credentials) logs in on demand.
+    ///
+    /// - Parameters:
+    ///   - useKeptSession: Whether to log in with the session `dockyard hub login` kept.
+    ///   - logsURLs: Whether `--verbose` may log request URLs; `false` when a URL is itself a secret (a build
+    ///     trigger URL carries its token in the path).
     static func withClient<Result>(
         _ global: GlobalOptions,
         _ hub: HubOptions,
         useKeptSession: Bool = true,
+        logsURLs: Bool = true,
         _ body: (HubClient) async throws -> Result
     ) async throws -> Result {
         let baseURL = try hub.baseURL(insecure: global.insecure)
@@ -55,7 +61,7 @@ enum HubCLI {
             tls.hostsWithoutCertificateVerification.insert(name)
         }
         var configuration = AsyncHTTPTransport.Configuration(tls: tls)
-        configuration.logger = ClientFactory.logger(global)
+        if logsURLs { configuration.logger = ClientFactory.logger(global) }
         let transport = try AsyncHTTPTransport(configuration: configuration)
         return try await ClientFactory.run({ transport in
             let client = try HubClient(configuration: .init(baseURL: baseURL), transport: transport)
