@@ -86,6 +86,10 @@ public struct HubClient: Sendable {
     /// A URL on the Hub API origin.
     func url(_ path: String, query: [URLQueryItem] = [], base: URL? = nil) throws(HubAPIError) -> URL {
         let root = base ?? configuration.baseURL
+        // A name of "." or ".." (from a caller's string) would make the path point elsewhere on the Hub.
+        if path.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }) {
+            throw HubAPIError(.invalidArgument, message: "a name may not be '.' or '..' (in \(path))")
+        }
         guard var components = URLComponents(url: root, resolvingAgainstBaseURL: false) else {
             throw HubAPIError(.invalidArgument, message: "invalid base URL")
         }

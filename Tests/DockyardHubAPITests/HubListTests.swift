@@ -232,6 +232,19 @@ struct HubRequestURLTests {
         #expect(transport.requests.last?.url.absoluteString == "https://hub.example/api-root/v2/users/a%20b%2Fc/")
     }
 
+    @Test("a name of '.' or '..' is refused before anything is sent", arguments: [".", ".."])
+    func dotSegments(name: String) async throws {
+        let transport = ScriptedTransport { _ in (200, [:], "{}") }
+        let client = try HubClient(transport: transport)
+        try await client.login(.session(HubToken(accessToken: "a.b.c")))
+        let error = await #expect(throws: HubAPIError.self) {
+            try await client.deleteRepository(HubRepositoryPath(namespace: "acme", name: name))
+        }
+        #expect(error?.code == .invalidArgument)
+        _ = await #expect(throws: HubAPIError.self) { _ = try await client.user(name) }
+        #expect(transport.requests.isEmpty)
+    }
+
     @Test("a foreign next link on page Int.max ends the list instead of overflowing")
     func lastPageNumber() async throws {
         let transport = ScriptedTransport { request in

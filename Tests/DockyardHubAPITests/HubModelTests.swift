@@ -86,7 +86,7 @@ struct HubModelTests {
         #expect(try HubRepositoryPath(parsing: text).description == expected)
     }
 
-    @Test("bad repository paths are refused", arguments: ["", "a/b/c", "a//b", "a/b:tag"])
+    @Test("bad repository paths are refused", arguments: ["", "a/b/c", "a//b", "a/b:tag", "acme/..", "../x", "./."])
     func badPaths(text: String) {
         let error = #expect(throws: HubAPIError.self) { _ = try HubRepositoryPath(parsing: text) }
         #expect(error?.code == .invalidArgument)

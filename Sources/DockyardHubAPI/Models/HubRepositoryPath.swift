@@ -28,7 +28,8 @@ public struct HubRepositoryPath: Sendable, Hashable, Codable, CustomStringConver
         }
         let parts = rest.split(separator: "/", omittingEmptySubsequences: false)
         let valid: (Substring) -> Bool = { part in
-            !part.isEmpty && part.allSatisfy { $0.isLetter || $0.isNumber || "._-".contains($0) }
+            // A part of dots alone ("." or "..") would walk the API path: refused.
+            part.contains { $0.isLetter || $0.isNumber } && part.allSatisfy { $0.isLetter || $0.isNumber || "._-".contains($0) }
         }
         switch parts.count {
         case 1 where valid(parts[0]):
