@@ -78,6 +78,17 @@ enum ClientFactory {
         }
     }
 
+    /// Reads a password or token from standard input (`--password-stdin`), without its trailing line break.
+    ///
+    /// - Returns: The secret; never printed or logged.
+    /// - Throws: `ValidationError` when standard input is empty.
+    static func passwordFromStandardInput() throws -> String {
+        var password = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        while password.hasSuffix("\n") || password.hasSuffix("\r") { password.removeLast() }
+        guard !password.isEmpty else { throw ValidationError("no password was given on standard input") }
+        return password
+    }
+
     /// Parses a reference argument, with a clear message on failure.
     static func reference(_ text: String) throws -> ImageReference {
         do {

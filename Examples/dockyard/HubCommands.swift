@@ -36,9 +36,7 @@ extension DockyardCommand.Hub {
         }
 
         func run() async throws {
-            var secret = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-            while secret.hasSuffix("\n") || secret.hasSuffix("\r") { secret.removeLast() }
-            guard !secret.isEmpty else { throw ValidationError("no password was given on standard input") }
+            let secret = try ClientFactory.passwordFromStandardInput()
             let login: HubLogin = secret.hasPrefix("dckr_oat_")
                 ? .organizationAccessToken(organization: username, token: secret)
                 : .password(username: username, password: secret)

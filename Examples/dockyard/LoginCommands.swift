@@ -27,10 +27,7 @@ extension DockyardCommand {
         }
 
         func run() async throws {
-            let input = FileHandle.standardInput.readDataToEndOfFile()
-            var password = String(decoding: input, as: UTF8.self)
-            while password.hasSuffix("\n") || password.hasSuffix("\r") { password.removeLast() }
-            guard !password.isEmpty else { throw ValidationError("no password was given on standard input") }
+            let password = try ClientFactory.passwordFromStandardInput()
             let directory = ClientFactory.configDirectory(global)
             try await ClientFactory.withClient(global) { client in
                 try await client.login(

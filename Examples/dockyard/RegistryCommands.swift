@@ -58,12 +58,7 @@ extension DockyardCommand {
         @Argument(help: "The repository, e.g. library/alpine or 127.0.0.1:5000/alice/app.")
         var repository: String
 
-        @Option(name: .customLong("page-size"), help: "Tags per request (the registry's `n`).")
-        var pageSize: Int?
-
-        func validate() throws {
-            if let pageSize, pageSize <= 0 { throw ValidationError("--page-size must be positive") }
-        }
+        @OptionGroup var page: PageSizeOption
 
         func run() async throws {
             let repository: Repository
@@ -73,7 +68,7 @@ extension DockyardCommand {
                 throw ValidationError("'\(self.repository)' is not a valid repository: \(error)")
             }
             try await ClientFactory.withClient(global) { client in
-                try await DockyardCommand.printNames(client.tags(in: repository, pageSize: pageSize).pages, json: global.json)
+                try await DockyardCommand.printNames(client.tags(in: repository, pageSize: page.pageSize).pages, json: global.json)
             }
         }
     }
@@ -88,16 +83,11 @@ extension DockyardCommand {
         @Argument(help: "The registry, e.g. 127.0.0.1:5000.")
         var registry: String
 
-        @Option(name: .customLong("page-size"), help: "Repositories per request (the registry's `n`).")
-        var pageSize: Int?
-
-        func validate() throws {
-            if let pageSize, pageSize <= 0 { throw ValidationError("--page-size must be positive") }
-        }
+        @OptionGroup var page: PageSizeOption
 
         func run() async throws {
             try await ClientFactory.withClient(global) { client in
-                try await DockyardCommand.printNames(client.catalog(registry: registry, pageSize: pageSize).pages, json: global.json)
+                try await DockyardCommand.printNames(client.catalog(registry: registry, pageSize: page.pageSize).pages, json: global.json)
             }
         }
     }
@@ -144,5 +134,15 @@ extension DockyardCommand {
                 Output.line("\(reference.domain) reports no rate limit")
             }
         }
+    }
+}
+
+/// `--page-size N` of the list commands: how many items one request asks for (the registry's `n`).
+struct PageSizeOption: ParsableArguments {
+    @Option(name: .customLong("page-size"), help: "Items per request (the registry's `n`; all pages are read).")
+    var pageSize: Int?
+
+    func validate() throws {
+        if let pageSize, pageSize <= 0 { throw ValidationError("--page-size must be positive") }
     }
 }

@@ -213,6 +213,14 @@ struct HubURLPolicyCLITests {
         #expect(environment.status == 2)
     }
 
+    @Test("a build trigger URL (a secret) is not sent over plain HTTP to a host that is not loopback")
+    func triggerURLNeedsTLS() async throws {
+        let cli = try DockyardCLI()
+        let result = try await cli.run("hub", "build", "trigger-url", "http://203.0.113.7/api/build/v1/source/s/trigger/t0k3n/call/")
+        #expect(result.status == 2)
+        #expect(result.stderrText.contains("--insecure 203.0.113.7"))
+    }
+
     @Test("credentials in --hub-url are refused without being echoed")
     func credentialsInURL() async throws {
         let cli = try DockyardCLI()
