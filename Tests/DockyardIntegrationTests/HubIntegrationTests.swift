@@ -516,6 +516,47 @@ struct HubIntegrationTests {
         }
     }
 
+    // MARK: Secrets in real answers
+
+    @Test("real refusals and dumps keep secrets out: 2FA login, unknown trigger URL, unreachable callback URL")
+    func secretsStayOutOfRealErrors() async throws {
+        let hub = try HubSim.required()
+        try await withHubClient(hub) { client in
+            let refused = await #expect(throws: HubAPIError.self) {
+                try await client.login(.password(username: bob.username, password: bob.password)) { "000000" }
+            }
+            let error = try #require(refused)
+            #expect(!error.description.contains(bob.password))
+            #expect(!error.fieldErrors.values.joined().contains { $0.hasPrefix("eyJ") }, "a login_2fa_token reached the error")
+
+            let token = try await client.login(.password(username: alice.username, password: alice.password))
+            var dumped = ""
+            dump(client, to: &dumped)
+            dump(token, to: &dumped)
+            #expect(!dumped.contains(token.accessToken))
+            #expect(!dumped.contains(alice.password))
+
+            let secret = "notatoken" + uniqueHubName("t")
+            let trigger = try #require(URL(string: "/api/build/v1/source/\(secret)/trigger/\(secret)/call/", relativeTo: hub.url)?.absoluteURL)
+            let unknown = await #expect(throws: HubAPIError.self) { try await client.triggerBuild(url: trigger) }
+            #expect(unknown?.code == .notFound)
+            #expect(unknown?.description.contains(secret) == false)
+            #expect(unknown?.url?.hasSuffix("/<trigger URL>") == true)
+
+            // A loopback port with nothing listening: the transport's own error must not name the path either.
+            let closed = try LoopbackReceiver()
+            let port = closed.url.port
+            closed.stop()
+            let callback = try #require(URL(string: "http://127.0.0.1:\(port ?? 9)/u/alice/x/hook/\(secret)/"))
+            do {
+                try await client.sendCallback(try WebhookCallback(state: .success), to: callback)
+                Issue.record("a callback to a closed port succeeded")
+            } catch {
+                #expect(!String(describing: error).contains(secret), "\(error)")
+            }
+        }
+    }
+
     // MARK: Spec conformance (last)
 
     @Test("hubsim's request log shows no request of ours that violated the official spec")
