@@ -15,7 +15,7 @@ public enum AnyReference: Hashable, Sendable, Codable, CustomStringConvertible {
     /// anything else is read with ``ImageReference/init(normalizing:)``.
     ///
     /// - Parameter string: The text to parse.
-    /// - Throws: The errors of ``ImageReference/init(normalizing:)``.
+    /// - Throws: ``ReferenceError``, as ``ImageReference/init(normalizing:)`` throws it.
     public init(parsing string: String) throws(ReferenceError) {
         if ReferenceGrammar.isIdentifier(string) {
             self = .digest(ContentDigest(uncheckedAlgorithm: .sha256, encoded: string))
@@ -31,7 +31,7 @@ public enum AnyReference: Hashable, Sendable, Codable, CustomStringConvertible {
     /// - Parameters:
     ///   - string: The text to parse.
     ///   - mode: Which parser to use.
-    /// - Throws: The errors of the chosen parser.
+    /// - Throws: ``ReferenceError`` from the chosen parser.
     public init(parsing string: String, mode: ReferenceParseMode) throws(ReferenceError) {
         switch mode {
         case .normalized: self = .image(try ImageReference(normalizing: string))
@@ -95,7 +95,7 @@ public enum AnyReference: Hashable, Sendable, Codable, CustomStringConvertible {
     /// Encodes the string form.
     ///
     /// - Parameter encoder: The encoder to write a single string to.
-    /// - Throws: Whatever the encoder throws.
+    /// - Throws: `EncodingError`, or whatever else the encoder throws.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)

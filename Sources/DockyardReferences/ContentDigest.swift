@@ -173,7 +173,7 @@ public struct ContentDigest: Hashable, Sendable, Codable, CustomStringConvertibl
     /// Encodes the digest as its string form.
     ///
     /// - Parameter encoder: The encoder to write a single string to.
-    /// - Throws: Whatever the encoder throws.
+    /// - Throws: `EncodingError`, or whatever else the encoder throws.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)

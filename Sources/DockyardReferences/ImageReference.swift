@@ -99,7 +99,7 @@ public struct ImageReference: Hashable, Sendable, Codable, CustomStringConvertib
     /// the digest.
     ///
     /// - Parameter string: The reference text.
-    /// - Throws: The errors of ``init(normalizing:)``.
+    /// - Throws: ``ReferenceError``, as ``init(normalizing:)`` throws it.
     public init(dockerNormalizing string: String) throws(ReferenceError) {
         let reference = try ImageReference(normalizing: string)
         if reference.digest != nil, reference.tag != nil {
@@ -228,7 +228,7 @@ public struct ImageReference: Hashable, Sendable, Codable, CustomStringConvertib
     /// Encodes the reference as its string form.
     ///
     /// - Parameter encoder: The encoder to write a single string to.
-    /// - Throws: Whatever the encoder throws.
+    /// - Throws: `EncodingError`, or whatever else the encoder throws.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)

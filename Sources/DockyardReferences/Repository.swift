@@ -134,7 +134,7 @@ public struct Repository: Hashable, Sendable, Codable, CustomStringConvertible, 
     /// Encodes the repository as its ``name``.
     ///
     /// - Parameter encoder: The encoder to write a single string to.
-    /// - Throws: Whatever the encoder throws.
+    /// - Throws: `EncodingError`, or whatever else the encoder throws.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(name)
