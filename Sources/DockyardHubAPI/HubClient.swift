@@ -12,7 +12,8 @@ import NIOHTTP1
 /// use, key ``Configuration/effectiveCredentialKey``). Anonymous calls work without either.
 ///
 /// The session token is renewed ahead of its expiry without the caller noticing. Lists are ``HubList`` sequences
-/// that fetch every page on demand. Errors are ``HubAPIError``.
+/// that fetch every page on demand. Errors are ``HubAPIError``;
+/// a request that got no answer at all throws the transport's `TransportError` (timeouts, refused connections).
 public struct HubClient: Sendable {
     /// The configuration this client was made with.
     public let configuration: Configuration

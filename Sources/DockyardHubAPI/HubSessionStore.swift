@@ -38,7 +38,7 @@ public struct HubSessionStore: Sendable {
     /// The kept login: the Hub's own entry, else (for the real Hub only) the docker.io credentials.
     ///
     /// - Returns: The login, or `nil` when nothing is kept.
-    /// - Throws: ``AuthError`` when the store cannot be read.
+    /// - Throws: `AuthError` when the store cannot be read.
     public func load() async throws -> HubLogin? {
         if let entry = try await store.storedCredentials(forRegistry: key), let login = Self.login(from: entry) {
             return login
@@ -56,7 +56,7 @@ public struct HubSessionStore: Sendable {
     ///   - token: Its token; kept (instead of the secret) when `keepSession` is `true`.
     ///   - keepSession: Keep the session rather than the secret (after a two-factor login, whose secret alone
     ///     cannot log in again).
-    /// - Throws: ``AuthError`` when the store cannot be written.
+    /// - Throws: `AuthError` when the store cannot be written.
     public func save(_ login: HubLogin, token: HubToken, keepSession: Bool) async throws {
         let credentials: Credentials
         switch login {
@@ -72,7 +72,7 @@ public struct HubSessionStore: Sendable {
     /// Forgets the Hub's entry (the docker.io credentials stay).
     ///
     /// - Returns: Whether an entry was found.
-    /// - Throws: ``AuthError`` when the store cannot be written.
+    /// - Throws: `AuthError` when the store cannot be written.
     @discardableResult
     public func erase() async throws -> Bool {
         try await store.erase(forRegistry: key)
