@@ -257,7 +257,10 @@ public final class RegistryClient: Sendable {
             HostPolicy.allowsPlainHTTP(forRegistry: registry, insecureRegistries: configuration.insecureRegistries)
         else { return false }
         switch error.code {
-        case .tlsFailed: return !error.message.lowercased().contains("certificate")
+        // Only the one TLS failure that means "this port speaks plain HTTP" (the transport maps OpenSSL's
+        // WRONG_VERSION_NUMBER to it); any other TLS failure, a certificate's above all, is reported, so an
+        // unrecognised failure never downgrades the connection.
+        case .tlsFailed: return error.message.contains("does not speak TLS")
         case .connectionFailed: return true
         default: return false
         }
