@@ -24,8 +24,9 @@ extension HubClient {
         /// How long before its `exp` a session token is renewed.
         public var renewalMargin: Duration
         /// The credential-store key whose credentials log in when no explicit login was made; `nil` picks docker's
-        /// own key for Docker Hub (`https://index.docker.io/v1/`) when ``baseURL`` is the real Hub, and the base
-        /// URL's `host[:port]` otherwise, so that Docker Hub credentials never go to another server.
+        /// own key for Docker Hub (`https://index.docker.io/v1/`) when ``baseURL`` is the real Hub
+        /// (`https://hub.docker.com`), and the base URL's `host[:port]` otherwise, so that Docker Hub credentials
+        /// never go to another server or over plain HTTP.
         public var credentialKey: String?
         /// The largest response body accepted, in bytes.
         public var maxResponseBytes: Int
@@ -74,7 +75,10 @@ extension HubClient {
         public var effectiveCredentialKey: String {
             if let credentialKey { return credentialKey }
             let host = baseURL.host?.lowercased() ?? ""
-            if host == "hub.docker.com" { return "https://index.docker.io/v1/" }
+            // Docker Hub's credentials only for the real Hub over HTTPS, never in clear text.
+            if host == "hub.docker.com", baseURL.port == nil, baseURL.scheme?.lowercased() == "https" {
+                return "https://index.docker.io/v1/"
+            }
             return baseURL.port.map { "\(host):\($0)" } ?? host
         }
 

@@ -16,6 +16,8 @@ public struct HubSessionStore: Sendable {
     public let store: DockerCredentialStore
     /// The key of the Hub's entry.
     public let key: String
+    /// Whether the docker.io credentials may stand in: only for the real Hub over HTTPS.
+    private let isDockerHub: Bool
 
     /// Creates a session store for a Hub.
     ///
@@ -26,6 +28,7 @@ public struct HubSessionStore: Sendable {
         self.store = store
         let host = hubURL.host ?? "hub.docker.com"
         self.key = hubURL.port.map { "\(host):\($0)" } ?? host
+        self.isDockerHub = key == "hub.docker.com" && hubURL.scheme?.lowercased() == "https"
     }
 
     private struct SessionDocument: Codable {
@@ -35,7 +38,8 @@ public struct HubSessionStore: Sendable {
         enum CodingKeys: String, CodingKey { case kind, jwt, refreshToken = "refresh_token" }
     }
 
-    /// The kept login: the Hub's own entry, else (for the real Hub only) the docker.io credentials.
+    /// The kept login: the Hub's own entry, else (for the real Hub at `https://hub.docker.com` only) the docker.io
+    /// credentials.
     ///
     /// - Returns: The login, or `nil` when nothing is kept.
     /// - Throws: `AuthError` when the store cannot be read.
@@ -43,7 +47,7 @@ public struct HubSessionStore: Sendable {
         if let entry = try await store.storedCredentials(forRegistry: key), let login = Self.login(from: entry) {
             return login
         }
-        if key == "hub.docker.com", let entry = try await store.storedCredentials(forRegistry: DockerConfig.dockerHubKey) {
+        if isDockerHub, let entry = try await store.storedCredentials(forRegistry: DockerConfig.dockerHubKey) {
             return HubSession.login(from: entry)
         }
         return nil

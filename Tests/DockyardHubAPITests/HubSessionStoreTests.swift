@@ -39,6 +39,9 @@ struct HubSessionStoreTests {
             let elsewhere = HubSessionStore(store: store, hubURL: try #require(URL(string: "http://127.0.0.1:4000")))
             try await store.store(.basic(username: "carol", password: "dckr_pat_xyz"), forRegistry: "docker.io")
             #expect(try await elsewhere.load() == nil, "docker.io credentials must not go to another server")
+            let plain = HubSessionStore(store: store, hubURL: try #require(URL(string: "http://hub.docker.com")))
+            #expect(plain.key == "hub.docker.com")
+            #expect(try await plain.load() == nil, "docker.io credentials must not go out over plain HTTP")
             let sessions = HubSessionStore(store: store)
             #expect(sessions.key == "hub.docker.com")
             try await store.store(.basic(username: "carol", password: "dckr_pat_xyz"), forRegistry: "docker.io")
@@ -54,5 +57,17 @@ struct HubSessionStoreTests {
             }
             #expect(name == "alice")
         }
+    }
+
+    @Test("implicit logins read docker.io credentials only for https://hub.docker.com", arguments: [
+        ("https://hub.docker.com", "https://index.docker.io/v1/"),
+        ("https://HUB.docker.com/", "https://index.docker.io/v1/"),
+        ("http://hub.docker.com", "hub.docker.com"),
+        ("https://hub.docker.com:8443", "hub.docker.com:8443"),
+        ("http://127.0.0.1:4000", "127.0.0.1:4000"),
+    ])
+    func credentialKey(base: String, key: String) throws {
+        let configuration = HubClient.Configuration(baseURL: try #require(URL(string: base)))
+        #expect(configuration.effectiveCredentialKey == key)
     }
 }
