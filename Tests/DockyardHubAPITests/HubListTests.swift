@@ -273,12 +273,6 @@ struct HubBuildPollingTests {
         return (try HubClient(transport: transport), transport)
     }
 
-    final class Counter: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = 0
-        func next() -> Int { lock.withLock { defer { value += 1 }; return value } }
-    }
-
     @Test("server errors between polls are asked again; the build is followed to its end")
     func toleratesServerErrors() async throws {
         let (client, transport) = try Self.client([3, 500, 500, 10])
