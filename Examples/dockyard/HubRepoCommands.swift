@@ -91,11 +91,20 @@ extension DockyardCommand.Hub {
                 let path = try HubCLI.repository(repository)
                 var fullDescription: String?
                 if let fullDescriptionFile {
+                    // Docker Hub keeps at most 25,000 characters; a larger file is refused before it is read whole.
+                    let limit = 100_000
+                    let bytes: [UInt8]
                     do {
-                        fullDescription = try String(contentsOf: URL(fileURLWithPath: fullDescriptionFile), encoding: .utf8)
+                        bytes = try DockyardCommand.Manifest.Validate.read(fullDescriptionFile, limit: limit + 1)
                     } catch {
-                        throw ValidationError("cannot read \(fullDescriptionFile): \(error.localizedDescription)")
+                        throw ReadFailure(description: "cannot read \(fullDescriptionFile): \(error). Check the path")
                     }
+                    guard bytes.count <= limit, let text = String(validating: bytes, as: UTF8.self) else {
+                        throw ReadFailure(
+                            description: "\(fullDescriptionFile) is not UTF-8 text of at most \(limit) bytes; "
+                                + "Docker Hub keeps at most 25,000 characters of full description")
+                    }
+                    fullDescription = text
                 }
                 let item = try await HubCLI.withClient(global, hub) { client in
                     var current: HubRepository?
@@ -110,6 +119,11 @@ extension DockyardCommand.Hub {
                 }
                 try HubCLI.printObject(item, global: global) { "Updated \(item.fullName)" }
             }
+        }
+
+        /// A file given on the command line could not be used.
+        struct ReadFailure: Error, CustomStringConvertible {
+            var description: String
         }
 
         struct Delete: AsyncParsableCommand {

@@ -110,10 +110,9 @@ extension DockyardCommand.Manifest {
                 error: report.error.map(String.init(describing:)))
         }
 
-        /// Reads a file (or standard input), at most one byte more than a manifest may have so that an oversized
-        /// input is reported as too large without being read whole.
-        static func read(_ file: String) throws -> [UInt8] {
-            let limit = ManifestDocument.maximumSize + 1
+        /// Reads a file (or standard input), by default at most one byte more than a manifest may have so that an
+        /// oversized input is reported as too large without being read whole.
+        static func read(_ file: String, limit: Int = ManifestDocument.maximumSize + 1) throws -> [UInt8] {
             let handle: FileHandle
             if file == "-" {
                 handle = FileHandle.standardInput
