@@ -47,7 +47,7 @@ extension RegistryClient {
         return CatalogSequence(pages: PageSequence(first: first) { url in
             let request = TransportRequest(method: .GET, url: url)
             let response = try await client.send(
-                request, registry: client.credentialKey(for: url, registry: registry), scopes: [.catalog])
+                request, registry: client.credentialKey(for: request, registry: registry), scopes: [.catalog])
             let body: RepositoryList = try await client.decodeList(response, request: request, subject: registry)
             return (body.repositories ?? [], try RegistryClient.nextPage(response, current: url))
         })

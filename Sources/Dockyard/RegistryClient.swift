@@ -167,11 +167,25 @@ public final class RegistryClient: Sendable {
 
     /// The credential key for a request: the repository's registry name when the URL is that registry's endpoint,
     /// otherwise the URL's own `host:port` (a mirror or a foreign host gets none of the registry's credentials).
-    func credentialKey(for url: URL, registry: String) -> String {
-        if let endpoint = try? endpoint(forRegistry: registry), endpoint.authority.lowercased() == url.authority.lowercased() {
-            return registry
+    ///
+    /// - Parameters:
+    ///   - request: The request about to be sent.
+    ///   - registry: The registry the request is about.
+    /// - Returns: The key the authenticator looks credentials up by.
+    /// - Throws: ``RegistryError`` with code ``RegistryError/Code/invalidResponse`` when the URL is the registry's
+    ///   own host over plain HTTP although the registry is reached over HTTPS (a `Link` or `Location` that
+    ///   downgrades): its credentials would travel in the clear.
+    func credentialKey(for request: TransportRequest, registry: String) throws -> String {
+        let url = request.url
+        guard let endpoint = try? endpoint(forRegistry: registry), endpoint.authority.lowercased() == url.authority.lowercased()
+        else { return url.authority }
+        if endpoint.scheme?.lowercased() == "https", url.scheme?.lowercased() == "http" {
+            throw RegistryError(
+                code: .invalidResponse, method: request.method.rawValue, url: url, subject: registry,
+                message: "the registry, reached over HTTPS, pointed to plain HTTP; Dockyard refuses to send its "
+                    + "credentials in the clear. Report it to the registry's operator")
         }
-        return url.authority
+        return registry
     }
 
     // MARK: - The request pipeline
@@ -193,7 +207,7 @@ public final class RegistryClient: Sendable {
         extraScopes: [Scope] = []
     ) async throws -> TransportResponse {
         let scopes = (actions.isEmpty ? [] : [Scope.repository(repository.path, actions: actions)]) + extraScopes
-        return try await send(request, registry: credentialKey(for: request.url, registry: repository.domain), scopes: scopes)
+        return try await send(request, registry: credentialKey(for: request, registry: repository.domain), scopes: scopes)
     }
 
     /// Sends a request with the credentials of `registry` and the given scopes.

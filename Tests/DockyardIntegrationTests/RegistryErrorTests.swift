@@ -91,6 +91,24 @@ struct RegistryErrorTests {
         }
     }
 
+    @Test("credentials go to the registry's own endpoint only, and never over a plain-HTTP downgrade")
+    func credentialKeys() async throws {
+        let client = try RegistryClient(credentials: AnonymousCredentials())
+        func key(_ text: String) throws -> String {
+            let url = try #require(URL(string: text))
+            return try client.credentialKey(for: TransportRequest(method: .GET, url: url), registry: "docker.io")
+        }
+        #expect(try key("https://registry-1.docker.io/v2/library/ubuntu/tags/list") == "docker.io")
+        #expect(try key("https://mirror.example:5000/v2/library/ubuntu/tags/list") == "mirror.example:5000")
+        let error = try #require(throws: RegistryError.self) {
+            try key("http://registry-1.docker.io/v2/library/ubuntu/tags/list?last=a&n=10")
+        }
+        #expect(error.code == .invalidResponse)
+        #expect(error.description.contains("plain HTTP"))
+        #expect(!error.description.contains("last=a"))
+        await client.shutdown()
+    }
+
     @Test("printing or dumping a client shows no credentials")
     func clientHidesCredentials() async throws {
         let client = try RegistryClient(
