@@ -118,10 +118,15 @@ public final class RegistryClient: Sendable {
             return url
         }
         let plain = plainHTTPRegistries.contains(registry)
-        guard let url = URL(string: "\(plain ? "http" : "https")://\(registry)"), url.host != nil else {
+        // A name is `host[:port]`: user information, a path or a query would change where requests go.
+        guard !registry.contains(where: { "@/?#\\ ".contains($0) }),
+              let url = URL(string: "\(plain ? "http" : "https")://\(registry)"), url.host != nil
+        else {
             throw RegistryError(
                 code: .invalidConfiguration, method: "-", url: URL(fileURLWithPath: "/"),
-                subject: registry, message: "'\(registry)' is not a usable registry host")
+                subject: "the registry name",
+                message: "the registry name is not a usable host (it must not hold a user, path or space); "
+                    + "give host or host:port, e.g. ghcr.io or 127.0.0.1:5000")
         }
         return url
     }

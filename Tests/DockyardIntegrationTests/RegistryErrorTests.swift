@@ -106,6 +106,11 @@ struct RegistryErrorTests {
         #expect(error.code == .invalidResponse)
         #expect(error.description.contains("plain HTTP"))
         #expect(!error.description.contains("last=a"))
+        for name in ["user:s3cret@registry.example", "registry.example/v2", "a b", "registry.example?x=1"] {
+            let refused = try #require(throws: RegistryError.self) { try client.endpoint(forRegistry: name) }
+            #expect(refused.code == .invalidConfiguration)
+            #expect(!refused.description.contains("s3cret"))
+        }
         await client.shutdown()
     }
 
