@@ -41,6 +41,14 @@ extension DockyardCommand.Hub {
         static let configuration = CommandConfiguration(
             abstract: "An organization's members.", subcommands: [List.self, SetRole.self, Remove.self, Export.self])
 
+        /// Checks a `--role` value: owner, editor or member (any case), or none.
+        static func checkRole(_ role: String?) throws {
+            guard let role else { return }
+            guard ["owner", "editor", "member"].contains(role.lowercased()) else {
+                throw ValidationError("--role must be owner, editor or member")
+            }
+        }
+
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List members (every page).")
             @OptionGroup var global: GlobalOptions
@@ -49,6 +57,8 @@ extension DockyardCommand.Hub {
             @Option(help: "Only this role: owner, editor or member.") var role: String?
             @Option(help: "Only names or emails containing this.") var search: String?
             @Flag(help: "Include pending invitees.") var invitees = false
+
+            func validate() throws { try Member.checkRole(role) }
 
             func run() async throws {
                 let items = try await HubCLI.withClient(global, hub) { client in
@@ -69,11 +79,7 @@ extension DockyardCommand.Hub {
             @Argument(help: "The member.") var user: String
             @Option(help: "owner, editor or member.") var role: String
 
-            func validate() throws {
-                guard ["owner", "editor", "member"].contains(role.lowercased()) else {
-                    throw ValidationError("--role must be owner, editor or member")
-                }
-            }
+            func validate() throws { try Member.checkRole(role) }
 
             func run() async throws {
                 let member = try await HubCLI.withClient(global, hub) { client in
@@ -127,6 +133,7 @@ extension DockyardCommand.Hub {
 
         func validate() throws {
             guard !invitees.isEmpty else { throw ValidationError("name at least one Docker ID or email to invite") }
+            try Member.checkRole(role)
         }
 
         func run() async throws {
