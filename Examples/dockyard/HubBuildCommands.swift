@@ -50,6 +50,10 @@ extension DockyardCommand.Hub {
             @Argument(help: "NS/NAME") var repository: String
             @Option(help: "Show only this many.") var limit: Int?
 
+            func validate() throws {
+                if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
+            }
+
             func run() async throws {
                 let path = try HubCLI.repository(repository)
                 let items = try await HubCLI.withClient(global, hub) { client in try await client.builds(of: path).collect(limit: limit) }
@@ -70,6 +74,7 @@ extension DockyardCommand.Hub {
 
             func validate() throws {
                 guard HubBuildSourceType(rawValue: sourceType) != nil else { throw ValidationError("--source-type must be Branch or Tag") }
+                if timeout <= 0 { throw ValidationError("--timeout must be a positive number of seconds") }
             }
 
             func run() async throws {
@@ -96,6 +101,10 @@ extension DockyardCommand.Hub {
             @Argument(help: "NS/NAME") var repository: String
             @Argument(help: "The build code (default: the newest build).") var buildCode: String?
             @Option(help: "Seconds to wait at most.") var timeout = 3600
+
+            func validate() throws {
+                if timeout <= 0 { throw ValidationError("--timeout must be a positive number of seconds") }
+            }
 
             func run() async throws {
                 let path = try HubCLI.repository(repository)
