@@ -14,6 +14,10 @@ struct DockyardCommand: AsyncParsableCommand {
         subcommands: DockyardCommand.groups
     )
 
+    /// The global options, accepted before the subcommand too (`dockyard --json tags REPO`); ArgumentParser hands
+    /// them to the subcommand's own `GlobalOptions` group.
+    @OptionGroup var global: GlobalOptions
+
     static func main() async {
         var command: any ParsableCommand
         do {
@@ -34,8 +38,8 @@ struct DockyardCommand: AsyncParsableCommand {
             exitForParserError(error)
         } catch let error as ExitCode {
             Foundation.exit(error.rawValue)
-        } catch is CleanExit {
-            Foundation.exit(0)
+        } catch let error as CleanExit {
+            exitForParserError(error)
         } catch {
             // `--help` parses into a help command whose `run()` throws ArgumentParser's own error.
             let code = exitCode(for: error)
