@@ -53,13 +53,9 @@ extension DockyardCommand {
             let selection = try PlatformOption.selection(platform: platform, all: allPlatforms)
             let layout = try OCILayout(at: URL(fileURLWithPath: layout, isDirectory: true))
             let reporter = ProgressReporter(global, verb: "pulled")
-            let result: PullResult? = try await ClientFactory.withClient(global) { client in
-                var result: PullResult?
-                for try await event in client.pullEvents(reference, into: layout, platforms: selection, concurrency: transfer.concurrency) {
-                    reporter.handle(event)
-                    if case .finished(let finished) = event { result = finished }
-                }
-                return result
+            let result = try await ClientFactory.withClient(global) { client in
+                try await reporter.report(
+                    client.pullEvents(reference, into: layout, platforms: selection, concurrency: transfer.concurrency))
             }
             guard let result else { return }
             if global.json {
@@ -98,16 +94,10 @@ extension DockyardCommand {
             let reference = try ClientFactory.reference(reference)
             let layout = try OCILayout(at: URL(fileURLWithPath: layout, isDirectory: true), create: false)
             let reporter = ProgressReporter(global, verb: "pushed")
-            let result: PushResult? = try await ClientFactory.withClient(global) { client in
-                var result: PushResult?
-                let events = client.pushEvents(
+            let result = try await ClientFactory.withClient(global) { client in
+                try await reporter.report(client.pushEvents(
                     from: layout, refName: layoutRef, to: reference, concurrency: transfer.concurrency,
-                    blobConfiguration: transfer.blobConfiguration)
-                for try await event in events {
-                    reporter.handle(event)
-                    if case .finished(let finished) = event { result = finished }
-                }
-                return result
+                    blobConfiguration: transfer.blobConfiguration))
             }
             guard let result else { return }
             if global.json {
@@ -151,16 +141,10 @@ extension DockyardCommand {
             let destination = try ClientFactory.reference(destination)
             let selection = try PlatformOption.selection(platform: platform, all: allPlatforms)
             let reporter = ProgressReporter(global, verb: "copied")
-            let result: CopyResult? = try await ClientFactory.withClient(global) { client in
-                var result: CopyResult?
-                let events = client.copyEvents(
+            let result = try await ClientFactory.withClient(global) { client in
+                try await reporter.report(client.copyEvents(
                     from: source, to: destination, platforms: selection, concurrency: transfer.concurrency,
-                    blobConfiguration: transfer.blobConfiguration)
-                for try await event in events {
-                    reporter.handle(event)
-                    if case .finished(let finished) = event { result = finished }
-                }
-                return result
+                    blobConfiguration: transfer.blobConfiguration))
             }
             guard let result else { return }
             if global.json {

@@ -48,6 +48,20 @@ final class ProgressReporter {
         self.verb = verb
     }
 
+    /// Shows every event of an image transfer and returns its result.
+    ///
+    /// - Parameter events: The transfer's events, as `pullEvents`, `pushEvents` or `copyEvents` return them.
+    /// - Returns: The result of the ``ImageTransferEvent/finished(_:)`` event, or `nil` when the stream ended without one.
+    /// - Throws: What the stream throws.
+    func report<Result>(_ events: AsyncThrowingStream<ImageTransferEvent<Result>, any Error>) async throws -> Result? {
+        var result: Result?
+        for try await event in events {
+            handle(event)
+            if case .finished(let finished) = event { result = finished }
+        }
+        return result
+    }
+
     /// Handles an image-level event.
     func handle<Result>(_ event: ImageTransferEvent<Result>) {
         switch event {
