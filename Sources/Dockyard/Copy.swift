@@ -98,12 +98,7 @@ extension RegistryClient {
             for: destination.repository, actions: [.pull, .push],
             extraScopes: sameRegistry ? [.repository(source.path, actions: [.pull])] : [],
             configuration: blobConfiguration)
-        let handler: TransferEventHandler?
-        if let emit {
-            handler = { @Sendable event in emit(.blob(event)) }
-        } else {
-            handler = nil
-        }
+        let handler = RegistryClient.blobHandler(emit)
         let counter = TotalsCounter()
         try await RegistryClient.forEach(blobs, concurrency: concurrency) { blob in
             let result = try await writer.upload(
@@ -112,14 +107,8 @@ extension RegistryClient {
             await counter.record(result.outcome, size: result.size)
         }
 
-        if case .index = root.content {
-            for (document, descriptor) in children {
-                try await putManifest(document, as: destination.withDigest(document.digest))
-                emit?(.manifest(descriptor))
-            }
-        }
-        try await putManifest(root, as: destination)
-        emit?(.manifest(try RegistryClient.descriptor(of: root)))
+        try await putImageManifests(
+            root, described: try RegistryClient.descriptor(of: root), children: children, as: destination, emit: emit)
         return CopyResult(
             source: source, destination: destination, digest: root.digest, manifests: children.map(\.1),
             totals: await counter.totals)

@@ -149,6 +149,34 @@ extension RegistryClient {
         return result
     }
 
+    /// The blob-level handler that forwards to an image-level event sink, or `nil` without one.
+    static func blobHandler<Result>(
+        _ emit: (@Sendable (ImageTransferEvent<Result>) -> Void)?
+    ) -> TransferEventHandler? {
+        guard let emit else { return nil }
+        return { @Sendable event in emit(.blob(event)) }
+    }
+
+    /// Puts an image's manifests: for an index, each platform manifest by digest first; then `top` as `reference`.
+    ///
+    /// Each document is sent byte for byte, so digests stay the same; `emit` hears of each one as it lands.
+    func putImageManifests<Result>(
+        _ top: ManifestDocument,
+        described topDescriptor: Descriptor,
+        children: [(ManifestDocument, Descriptor)],
+        as reference: ImageReference,
+        emit: (@Sendable (ImageTransferEvent<Result>) -> Void)?
+    ) async throws {
+        if case .index = top.content {
+            for (document, descriptor) in children {
+                try await putManifest(document, as: reference.withDigest(document.digest))
+                emit?(.manifest(descriptor))
+            }
+        }
+        try await putManifest(top, as: reference)
+        emit?(.manifest(topDescriptor))
+    }
+
     /// Runs the same work on every item with at most `limit` running at once; the first error cancels the rest.
     static func forEach<Item: Sendable>(
         _ items: [Item],

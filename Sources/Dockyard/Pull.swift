@@ -96,12 +96,7 @@ extension RegistryClient {
         emit?(.planned(blobs: blobs.count, bytes: blobs.reduce(0) { $0 + $1.size }))
         let counter = TotalsCounter()
         let client = try blobClient(for: reference.repository)
-        let handler: TransferEventHandler?
-        if let emit {
-            handler = { @Sendable event in emit(.blob(event)) }
-        } else {
-            handler = nil
-        }
+        let handler = RegistryClient.blobHandler(emit)
         let missing = blobs.filter { blob in
             if layout.contains(blob) {
                 handler?(.skipped(digest: blob.digest, size: blob.size))

@@ -94,12 +94,7 @@ extension RegistryClient {
         }
         emit?(.planned(blobs: blobs.count, bytes: blobs.reduce(0) { $0 + $1.size }))
         let client = try blobClient(for: reference.repository, actions: [.pull, .push], configuration: blobConfiguration)
-        let handler: TransferEventHandler?
-        if let emit {
-            handler = { @Sendable event in emit(.blob(event)) }
-        } else {
-            handler = nil
-        }
+        let handler = RegistryClient.blobHandler(emit)
         let counter = TotalsCounter()
         try await RegistryClient.forEach(blobs, concurrency: concurrency) { blob in
             let source = try BlobUploadSource.file(layout.blobURL(for: blob.digest), readSize: blobConfiguration.fileReadSize)
@@ -107,14 +102,7 @@ extension RegistryClient {
             await counter.record(result.outcome, size: result.size)
         }
 
-        if case .index = top.content {
-            for (document, descriptor) in children {
-                try await putManifest(document, as: reference.withDigest(document.digest))
-                emit?(.manifest(descriptor))
-            }
-        }
-        try await putManifest(top, as: reference)
-        emit?(.manifest(entry))
+        try await putImageManifests(top, described: entry, children: children, as: reference, emit: emit)
         return PushResult(
             reference: reference, digest: top.digest, manifests: children.map(\.1), totals: await counter.totals)
     }
