@@ -49,19 +49,6 @@ struct ChallengeRound {
     }
 }
 
-/// Runs `body` with a real transport, shut down afterwards.
-func withTransport<T>(_ body: (AsyncHTTPTransport) async throws -> T) async throws -> T {
-    let transport = try AsyncHTTPTransport()
-    do {
-        let value = try await body(transport)
-        await transport.shutdown()
-        return value
-    } catch {
-        await transport.shutdown()
-        throw error
-    }
-}
-
 /// A repository name no other test uses, so that token-log lines can be told apart.
 func uniqueRepository(_ namespace: String) -> String {
     "\(namespace)/h4-\(UUID().uuidString.prefix(8).lowercased())"

@@ -1,36 +1,25 @@
 import DockyardReferences
+import DockyardTestSupport
 import Foundation
 import Testing
 
 /// Random inputs built from the grammar's characters: no parser may crash, and whatever parses must round-trip.
 @Suite("Round-trip properties")
 struct RoundTripPropertyTests {
-    /// SplitMix64, so failures reproduce.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let pieces = [
         "a", "b", "z", "0", "9", "A", "Z", ".", "_", "__", "-", "--", "/", ":", "@", "[", "]", "::1", "5000",
         "docker.io", "index.docker.io", "library", "localhost", "sha256:", "sha512:", String(repeating: "ab", count: 32),
         String(repeating: "0f", count: 64), "é", " ", "%", "latest", "ubuntu", "example.com",
     ]
 
-    static func randomInput(_ generator: inout Generator) -> String {
+    static func randomInput(_ generator: inout SeededGenerator) -> String {
         let count = Int.random(in: 1...8, using: &generator)
         return (0..<count).map { _ in pieces.randomElement(using: &generator) ?? "" }.joined()
     }
 
     @Test(arguments: [1, 2, 3, 4] as [UInt64])
     func parsedReferencesRoundTrip(seed: UInt64) throws {
-        var generator = Generator(state: seed)
+        var generator = SeededGenerator(state: seed)
         var parsed = 0
         for _ in 0..<5_000 {
             let input = Self.randomInput(&generator)

@@ -1,54 +1,9 @@
+import DockyardTestSupport
 import Foundation
 import Testing
 
 /// A JSON value from a vector file; keeps `null` apart from a missing key.
-enum VectorValue: Sendable, Hashable, Decodable {
-    case null
-    case bool(Bool)
-    case number(Double)
-    case string(String)
-    case array([VectorValue])
-    case object([String: VectorValue])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([VectorValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: VectorValue].self))
-        }
-    }
-
-    subscript(key: String) -> VectorValue? {
-        if case .object(let members) = self { return members[key] }
-        return nil
-    }
-
-    var string: String? {
-        if case .string(let value) = self { return value }
-        return nil
-    }
-
-    var bool: Bool? {
-        if case .bool(let value) = self { return value }
-        return nil
-    }
-
-    var int: Int? {
-        if case .number(let value) = self { return Int(exactly: value) }
-        return nil
-    }
-
-    var isNull: Bool { self == .null }
-}
+typealias VectorValue = TestJSON
 
 /// One case of a vector file.
 struct VectorCase: Sendable, CustomTestStringConvertible {

@@ -1,3 +1,4 @@
+import DockyardTestSupport
 import DockyardTransport
 import Foundation
 import Testing

@@ -501,19 +501,3 @@ struct ChunkedBytes: AsyncSequence, Sendable {
         }
     }
 }
-
-/// Runs `body` with a fresh transport, and shuts the transport down afterwards, whether `body` throws or not.
-func withTransport<T>(
-    _ configuration: AsyncHTTPTransport.Configuration = .init(),
-    _ body: (AsyncHTTPTransport) async throws -> T
-) async throws -> T {
-    let transport = try AsyncHTTPTransport(configuration: configuration)
-    do {
-        let value = try await body(transport)
-        await transport.shutdown()
-        return value
-    } catch {
-        await transport.shutdown()
-        throw error
-    }
-}
