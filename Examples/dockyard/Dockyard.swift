@@ -35,7 +35,8 @@ struct DockyardCommand: AsyncParsableCommand {
             // The command already reported (for example one line per invalid input); only the status is left.
             Foundation.exit(failure.status)
         } catch let error as ValidationError {
-            exitForParserError(error)
+            // Thrown by a command's run(): show that command's usage, not the root's.
+            exitForUsageError(error, in: type(of: command))
         } catch let error as ExitCode {
             Foundation.exit(error.rawValue)
         } catch let error as CleanExit {
@@ -47,6 +48,24 @@ struct DockyardCommand: AsyncParsableCommand {
             Output.error(error)
             Foundation.exit(1)
         }
+    }
+
+    /// Prints a usage error raised while a command ran, with that command's full usage line, and exits 2.
+    private static func exitForUsageError(_ error: ValidationError, in command: any ParsableCommand.Type) -> Never {
+        let path = commandPath(to: command, from: DockyardCommand.self) ?? [command._commandName]
+        var usage = command.usageString()
+        if usage.hasPrefix(command._commandName) { usage = path.joined(separator: " ") + usage.dropFirst(command._commandName.count) }
+        Output.diagnostic("Error: \(error.message)\nUsage: \(usage)\n  See '\(path.joined(separator: " ")) --help' for more information.")
+        Foundation.exit(2)
+    }
+
+    /// The command names from `root` down to `target`, e.g. `["dockyard", "manifest", "put"]`.
+    private static func commandPath(to target: any ParsableCommand.Type, from root: any ParsableCommand.Type) -> [String]? {
+        if root == target { return [root._commandName] }
+        for child in root.configuration.subcommands {
+            if let rest = commandPath(to: target, from: child) { return [root._commandName] + rest }
+        }
+        return nil
     }
 
     /// Prints ArgumentParser's message (help to stdout, usage errors to stderr) and exits 0 or 2.
