@@ -258,6 +258,7 @@ public struct LayoutError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private let name: String
         private init(_ name: String) { self.name = name }
+        /// The code's name, such as `missingBlob`.
         public var description: String { name }
 
         /// The directory is not a usable OCI layout.
@@ -287,6 +288,7 @@ public struct LayoutError: Error, Sendable, CustomStringConvertible {
         self.path = path.path
     }
 
+    /// The message: what happened and what to do.
     public var description: String { message }
 
     static func reading<T>(_ url: URL, _ body: () throws -> T) throws -> T {

@@ -39,6 +39,7 @@ extension BlobClient {
 /// A blob's bytes as an `AsyncSequence` of `ByteBuffer`, read on demand, verified at the end, resumed when the
 /// connection breaks. Made by ``BlobClient/stream(_:size:progress:)``.
 public struct BlobStream: AsyncSequence, Sendable {
+    /// A piece of the blob, in order.
     public typealias Element = ByteBuffer
 
     let client: BlobClient
@@ -48,6 +49,8 @@ public struct BlobStream: AsyncSequence, Sendable {
     let progress: TransferEventHandler?
 
     /// Makes the iterator; each iterator downloads the blob afresh.
+    ///
+    /// - Returns: A new iterator, which sends its first request when first asked for bytes.
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(stream: self)
     }
@@ -73,6 +76,7 @@ public struct BlobStream: AsyncSequence, Sendable {
 
         /// Returns the next bytes, or `nil` once every byte has arrived and matched.
         ///
+        /// - Returns: The next buffer of the blob, or `nil` at its verified end.
         /// - Throws: ``BlobTransferError`` on a mismatch, a refused request or a connection that cannot be resumed.
         public mutating func next() async throws -> ByteBuffer? {
             while !done {

@@ -11,6 +11,7 @@ public struct BlobTransferError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private let name: String
         private init(_ name: String) { self.name = name }
+        /// The code's name, such as `digestMismatch`.
         public var description: String { name }
 
         /// The bytes received hash to a different digest than the one asked for.
@@ -103,6 +104,7 @@ public struct BlobTransferError: Error, Sendable, CustomStringConvertible {
         return false
     }
 
+    /// The message, followed by the registry's own error codes and messages when it sent any.
     public var description: String {
         var text = message
         if !registryErrors.isEmpty {
