@@ -146,6 +146,13 @@ public struct OCILayout: Sendable {
         guard descriptor.size <= RegistryClient.maxManifestBytes else {
             throw LayoutError(.invalidLayout, "manifest \(descriptor.digest) is larger than \(RegistryClient.maxManifestBytes) bytes", path: url)
         }
+        // Check the file's real size first, so a damaged layout cannot make this read an unbounded file into memory.
+        var info = stat()
+        if stat(url.path, &info) == 0, Int64(info.st_size) != descriptor.size {
+            throw LayoutError(
+                .corruptBlob, "\(url.path) holds \(info.st_size) bytes, not the \(descriptor.size) of \(descriptor.digest); the layout is damaged",
+                path: url)
+        }
         let bytes = try LayoutError.reading(url) { [UInt8](try Data(contentsOf: url)) }
         guard descriptor.digest.matches(bytes) else {
             throw LayoutError(.corruptBlob, "\(url.path) does not hash to \(descriptor.digest); the layout is damaged", path: url)
@@ -183,7 +190,8 @@ public struct OCILayout: Sendable {
     /// - Parameters:
     ///   - descriptor: The manifest or index to list; its blob must already be stored.
     ///   - refName: The name to give it (`org.opencontainers.image.ref.name`), if any.
-    /// - Throws: ``LayoutError`` when `index.json` cannot be read or written.
+    /// - Throws: ``LayoutError`` when `index.json` cannot be read or written, or is not a valid image index (it is
+    ///   then left as it is).
     public func setEntry(_ descriptor: Descriptor, named refName: String?) throws {
         // Several processes may pull into one layout: serialise the read-modify-write of index.json.
         let lockURL = directory.appendingPathComponent(".index.json.lock")
@@ -202,7 +210,8 @@ public struct OCILayout: Sendable {
         var annotations = entry.annotations ?? [:]
         annotations[OCILayout.refNameAnnotation] = refName
         entry.annotations = annotations.isEmpty ? nil : annotations
-        var all = (try? entries()) ?? []
+        // An unreadable index.json is an error, not an empty list: replacing it would drop the images it names.
+        var all = FileManager.default.fileExists(atPath: indexURL.path) ? try entries() : []
         all.removeAll { existing in
             if let refName { return existing.annotations?[OCILayout.refNameAnnotation] == refName }
             return existing.digest == descriptor.digest && existing.annotations?[OCILayout.refNameAnnotation] == nil
