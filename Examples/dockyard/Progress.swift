@@ -154,7 +154,7 @@ final class ProgressReporter {
         for row in rows {
             let short = String(row.digest.encoded.prefix(12))
             let total = row.total ?? 0
-            let fraction = total > 0 ? min(1, Double(row.completed) / Double(total)) : (row.state == "done" ? 1 : 0)
+            let fraction = total > 0 ? max(0, min(1, Double(row.completed) / Double(total))) : (row.state == "done" ? 1 : 0)
             let width = 30
             let filled = Int(fraction * Double(width))
             let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)

@@ -90,7 +90,7 @@ extension RegistryClient {
         }
 
         let blobs = RegistryClient.blobs(of: children.map(\.0))
-        emit?(.planned(blobs: blobs.count, bytes: blobs.reduce(0) { $0 + $1.size }))
+        emit?(.planned(blobs: blobs.count, bytes: RegistryClient.plannedBytes(blobs)))
         let sameRegistry = source.domain == destination.domain && source.path != destination.path
         let mountSource: Repository? = sameRegistry ? source.repository : nil
         let reader = try blobClient(for: source.repository)

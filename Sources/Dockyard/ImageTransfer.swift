@@ -149,6 +149,17 @@ extension RegistryClient {
         return result
     }
 
+    /// The blobs' sizes added up, for the plan event.
+    ///
+    /// Sizes come from manifests, which may claim anything: a negative size counts as 0 and a total beyond
+    /// `Int64.max` stays there, instead of trapping on overflow.
+    static func plannedBytes(_ blobs: [Descriptor]) -> Int64 {
+        blobs.reduce(Int64(0)) { total, blob in
+            let (sum, overflow) = total.addingReportingOverflow(max(0, blob.size))
+            return overflow ? .max : sum
+        }
+    }
+
     /// The blob-level handler that forwards to an image-level event sink, or `nil` without one.
     static func blobHandler<Result>(
         _ emit: (@Sendable (ImageTransferEvent<Result>) -> Void)?

@@ -93,7 +93,7 @@ extension RegistryClient {
         }
 
         let blobs = RegistryClient.blobs(of: manifests)
-        emit?(.planned(blobs: blobs.count, bytes: blobs.reduce(0) { $0 + $1.size }))
+        emit?(.planned(blobs: blobs.count, bytes: RegistryClient.plannedBytes(blobs)))
         let counter = TotalsCounter()
         let client = try blobClient(for: reference.repository)
         let handler = RegistryClient.blobHandler(emit)

@@ -92,7 +92,7 @@ extension RegistryClient {
                 .missingBlob, "blob \(blob.digest) of the image is missing from the layout (or has the wrong size)",
                 path: layout.blobURL(for: blob.digest))
         }
-        emit?(.planned(blobs: blobs.count, bytes: blobs.reduce(0) { $0 + $1.size }))
+        emit?(.planned(blobs: blobs.count, bytes: RegistryClient.plannedBytes(blobs)))
         let client = try blobClient(for: reference.repository, actions: [.pull, .push], configuration: blobConfiguration)
         let handler = RegistryClient.blobHandler(emit)
         let counter = TotalsCounter()
