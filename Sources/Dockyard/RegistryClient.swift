@@ -355,10 +355,7 @@ public final class RegistryClient: Sendable {
         var bytes: [UInt8] = []
         if request.method != .HEAD {
             do {
-                for try await chunk in response.body {
-                    bytes += chunk.readableBytesView.prefix(65_536 - bytes.count)
-                    if bytes.count >= 65_536 { break }
-                }
+                bytes = Array(try await response.body.collectPrefix(65_536).readableBytesView)
             } catch {
                 // A broken error body still leaves the status and headers to report.
             }

@@ -112,7 +112,7 @@ public struct BlobClient: Sendable {
     /// Sends a request whose answer is small, returning the status, headers and at most 64 KiB of body.
     func exchange(_ request: TransportRequest) async throws -> (status: Int, headers: HTTPHeaders, body: [UInt8], url: URL) {
         let response = try await transport.send(request)
-        var buffer = try await response.body.collect(upTo: 64 << 10)
+        var buffer = try await response.body.collectPrefix(64 << 10)
         let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
         return (Int(response.status.code), response.headers, bytes, response.url)
     }

@@ -194,7 +194,7 @@ public struct BlobStream: AsyncSequence, Sendable {
                 }
                 skip = 0
             default:
-                var buffer = try await response.body.collect(upTo: 64 << 10)
+                var buffer = try await response.body.collectPrefix(64 << 10)
                 done = true
                 throw BlobTransferError.response(
                     status: Int(response.status.code), url: url,

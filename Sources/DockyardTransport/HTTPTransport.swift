@@ -199,6 +199,25 @@ public struct ByteBufferSequence: AsyncSequence, Sendable {
         return result
     }
 
+    /// Reads the first `maxBytes` of the body and stops: for bodies that are only shown to people, such as the
+    /// text of an error answer.
+    ///
+    /// Unlike ``collect(upTo:)``, a longer body is not an error; whatever follows the limit is left unread.
+    ///
+    /// - Parameter maxBytes: The most bytes to keep.
+    /// - Returns: At most `maxBytes` bytes from the start of the body.
+    /// - Throws: The transport's error when the body breaks before the limit is reached.
+    public func collectPrefix(_ maxBytes: Int) async throws -> ByteBuffer {
+        var result = ByteBuffer()
+        guard maxBytes > 0 else { return result }
+        for try await var chunk in self {
+            let take = Swift.min(chunk.readableBytes, maxBytes - result.readableBytes)
+            if var slice = chunk.readSlice(length: take) { result.writeBuffer(&slice) }
+            if result.readableBytes >= maxBytes { break }
+        }
+        return result
+    }
+
     /// Reads and discards the rest of the body, so that the connection can be reused.
     public func drain() async {
         do { for try await _ in self {} } catch {}
