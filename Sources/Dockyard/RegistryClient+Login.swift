@@ -37,9 +37,13 @@ extension RegistryClient {
     ///   rejected by a token service, `TransportError` when the registry cannot be reached.
     public func ping(registry: String = "docker.io") async throws -> RegistryInfo {
         let registry = RegistryClient.registryName(registry)
-        var request = TransportRequest(method: .GET, url: try registryURL(forRegistry: registry))
+        var request = TransportRequest(
+            method: .GET, url: try registryURL(forRegistry: registry),
+            deadline: .now + RegistryClient.loginDeadline)
         let response = try await exchange(request, registry: registry)
-        request.url = response.url
+        // A `/v2/` that redirects to another origin gets no credentials, and its challenge counts for nothing.
+        try checkOrigin(of: response, for: request, registry: registry)
+        if isRegistryOrigin(response.url, of: request.url, registry: registry) { request.url = response.url }
         let challenges = AuthChallenge.parse(headers: response.headers)
         guard response.status == .ok || (response.status == .unauthorized && !challenges.isEmpty) else {
             // Read before anything drains it: the body may carry the registry's `errors[]`.
@@ -86,9 +90,13 @@ extension RegistryClient {
     ) async throws {
         let registry = RegistryClient.registryName(registry)
         let credentials = Credentials.basic(username: username, password: password)
-        var request = TransportRequest(method: .GET, url: try registryURL(forRegistry: registry))
+        var request = TransportRequest(
+            method: .GET, url: try registryURL(forRegistry: registry),
+            deadline: .now + RegistryClient.loginDeadline)
         let first = try await exchange(request, registry: registry)
-        request.url = first.url
+        // The password goes only to the registry's own origin: a `/v2/` redirected elsewhere is an error.
+        try checkOrigin(of: first, for: request, registry: registry)
+        if isRegistryOrigin(first.url, of: request.url, registry: registry) { request.url = first.url }
         let challenged = first.status == .unauthorized && first.headers.contains(name: "WWW-Authenticate")
         guard first.status == .ok || challenged else {
             // Read before anything drains it: the body may carry the registry's `errors[]`.
@@ -100,12 +108,14 @@ extension RegistryClient {
             logger.debug("\(registry) is open; storing the credentials without a check")
         default:
             let verifier = RegistryAuthenticator(
-                transport: pipeline, credentials: StaticCredentials(credentials, forRegistry: registry))
+                transport: pipeline, credentials: StaticCredentials(credentials, forRegistry: registry),
+                configuration: configuration.authenticatorConfiguration)
             let authorization = try await verifier.authorization(
                 afterChallenge: first.headers, forRegistry: registry, scopes: [])
             var second = request
             second.headers.replaceOrAdd(name: "Authorization", value: authorization)
             let answer = try await pipeline.send(second)
+            try checkOrigin(of: answer, for: second, registry: registry)
             switch answer.status {
             case .ok:
                 await answer.body.drain()
@@ -137,6 +147,9 @@ extension RegistryClient {
         let registry = RegistryClient.registryName(registry)
         return try await credentialStore(configDirectory).erase(forRegistry: registry)
     }
+
+    /// The longest a `ping` or `login` may take, every redirect, retry and token request included: 2 minutes.
+    public static let loginDeadline: Duration = .seconds(120)
 
     /// The credential store that login and logout change.
     private func credentialStore(_ directory: URL?) -> DockerCredentialStore {

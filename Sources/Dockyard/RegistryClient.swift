@@ -84,9 +84,11 @@ public final class RegistryClient: Sendable {
         self.pipeline = RedirectingTransport(
             wrapping: RetryingTransport(wrapping: base, policy: configuration.retry),
             policy: configuration.redirect,
+            hostPolicy: configuration.serverNamedURLPolicy,
             logger: logger
         )
-        self.authenticator = RegistryAuthenticator(transport: pipeline, credentials: credentials)
+        self.authenticator = RegistryAuthenticator(
+            transport: pipeline, credentials: credentials, configuration: configuration.authenticatorConfiguration)
     }
 
     /// Closes the connections of the transport the client created. Call it once, when no request is running.
@@ -212,11 +214,18 @@ public final class RegistryClient: Sendable {
         extraScopes: [Scope] = []
     ) async throws -> TransportResponse {
         let scopes = (actions.isEmpty ? [] : [Scope.repository(repository.path, actions: actions)]) + extraScopes
-        return try await send(request, registry: credentialKey(for: request, registry: repository.domain), scopes: scopes)
+        let key = try credentialKey(for: request, registry: repository.domain)
+        // A host the registry named (not the registry, nor an endpoint or mirror the user configured) gets no
+        // credentials at all, not even its own stored ones: no confused deputy (issue 8).
+        guard key == repository.domain || configuration.isConfiguredOrigin(request.url) else {
+            return try await sendWithoutCredentials(request, registry: repository.domain)
+        }
+        return try await send(request, registry: key, scopes: scopes)
     }
 
     /// Sends a request with the credentials of `registry` and the given scopes.
     func send(_ request: TransportRequest, registry: String, scopes: [Scope]) async throws -> TransportResponse {
+        try checkTarget(request.url, registry: registry)
         var attempt = request
         let cached = try await authenticator.authorization(forRegistry: registry, scopes: scopes)
         if let cached { attempt.headers.replaceOrAdd(name: "Authorization", value: cached) }
@@ -228,6 +237,8 @@ public final class RegistryClient: Sendable {
             components.scheme = scheme
             attempt.url = components.url ?? attempt.url
         }
+        // A challenge counts only from the origin the request was addressed to (issue 8).
+        try checkOrigin(of: response, for: attempt, registry: registry)
         guard response.status == .unauthorized, response.headers.contains(name: "WWW-Authenticate") else {
             return response
         }
@@ -236,6 +247,7 @@ public final class RegistryClient: Sendable {
             afterChallenge: response.headers, forRegistry: registry, scopes: scopes, rejecting: cached)
         attempt.headers.replaceOrAdd(name: "Authorization", value: authorization)
         response = try await exchange(attempt, registry: registry)
+        try checkOrigin(of: response, for: attempt, registry: registry)
         if response.status == .unauthorized,
            AuthChallenge.parse(headers: response.headers).first?.scheme == .basic
         {

@@ -1,3 +1,6 @@
+import DockyardTransport
+import Foundation
+
 /// An error of the authentication layer: credentials, credential helpers, challenges and token services.
 ///
 /// The ``code`` is extensible: a later release may add codes, so switch over it with a `default`.
@@ -33,6 +36,13 @@ public struct AuthError: Error, Sendable, CustomStringConvertible {
         public static let configAccessFailed = Code("configAccessFailed")
         /// A token scope string did not follow the `type:name:actions` grammar.
         public static let invalidScope = Code("invalidScope")
+        /// A host other than the registry (a CDN, a storage service, a redirect target) asked for credentials or
+        /// refused a request (`401`, `403`): Dockyard sends it nothing, fetches no token for it and keeps the
+        /// registry's challenge and tokens as they were.
+        public static let foreignOrigin = Code("foreignOrigin")
+        /// A server named a URL Dockyard refuses to contact: a token realm over plain HTTP off loopback, or a
+        /// link-local or cloud metadata address.
+        public static let refusedURL = Code("refusedURL")
     }
 
     /// What went wrong.
@@ -70,4 +80,26 @@ public struct AuthError: Error, Sendable, CustomStringConvertible {
 
     /// The message: what happened and what to do.
     public var description: String { message }
+}
+
+extension AuthError {
+    /// The error for a `401` or `403` that came from another origin than the one a request was addressed to
+    /// (after a redirect to a CDN or storage service).
+    ///
+    /// - Parameters:
+    ///   - status: The status the other origin answered.
+    ///   - requested: The URL the request was addressed to (the registry's).
+    ///   - answered: The URL that answered.
+    ///   - registry: The registry whose credentials were kept back.
+    /// - Returns: The error, with code ``Code/foreignOrigin``.
+    public static func foreignOrigin(status: Int, requested: URL, answered: URL, registry: String) -> AuthError {
+        let host = answered.host ?? "another host"
+        let verb = status == 403 ? "refused the request (403)" : "asked for credentials (401)"
+        return AuthError(
+            .foreignOrigin,
+            message: "\(registry) redirected the request to \(answered.loggableDescription), which \(verb); "
+                + "Dockyard sends no credentials to \(host) because they belong to \(registry). The registry's "
+                + "redirect (for example to expired storage) is broken: try again, or report it to its operator",
+            registry: registry, status: status)
+    }
 }

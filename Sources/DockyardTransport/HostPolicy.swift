@@ -1,5 +1,13 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Which registries may be reached over plain HTTP.
 ///
 /// Like the docker CLI, plain HTTP is allowed for loopback registries (`localhost`, `127.0.0.0/8`, `::1`)
@@ -89,6 +97,10 @@ public struct HostPolicy: Sendable, Hashable {
     ///
     /// No name is resolved; only the literal forms count. IPv6 addresses may be bracketed (`[::1]`).
     ///
+    /// Names under `.localhost` (`registry.localhost`) are **not** loopback here: RFC 6761 lets a resolver
+    /// answer them with loopback addresses, but many (glibc without `nss-myhostname`, for one) ask DNS, where
+    /// anyone may answer. Such a registry is treated like any other host: HTTPS, or listed as insecure.
+    ///
     /// - Parameter host: A host name or IP address, without port.
     /// - Returns: Whether it names the local machine.
     public static func isLoopback(host: String) -> Bool {
@@ -97,7 +109,7 @@ public struct HostPolicy: Sendable, Hashable {
             candidate = String(candidate.dropFirst().dropLast())
         }
         if candidate.hasSuffix(".") { candidate.removeLast() }
-        if candidate == "localhost" || candidate.hasSuffix(".localhost") { return true }
+        if candidate == "localhost" { return true }
         if let address = IPv6Loopback.parse(candidate) { return address }
         let octets = candidate.split(separator: ".", omittingEmptySubsequences: false)
         guard octets.count == 4 else { return false }
@@ -109,6 +121,81 @@ public struct HostPolicy: Sendable, Hashable {
             values.append(value)
         }
         return values[0] == 127
+    }
+
+    /// Host names of cloud instance metadata services: never contacted at a server's word.
+    public static let metadataHostNames: Set<String> = [
+        "metadata", "metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal",
+        "metadata.azure.internal", "metadata.tencentyun.com", "metadata.platformequinix.com",
+    ]
+
+    /// Whether a host is a link-local address (`169.254.0.0/16`, `fe80::/10`) or a cloud metadata service
+    /// (``metadataHostNames``, `100.100.100.200`, `fd00:ec2::254`): hosts a URL named by a server (a token realm,
+    /// a redirect, an upload `Location`) may never point to, as they answer with the machine's own secrets.
+    ///
+    /// IPv4 addresses are read as the system reads them (`inet_aton`), so `2852039166` and `0xa9fea9fe` count as
+    /// `169.254.169.254`. No name is resolved.
+    ///
+    /// - Parameter host: A host name or IP address, without port; IPv6 may be bracketed.
+    /// - Returns: Whether the host is off limits.
+    public static func isLinkLocalOrMetadata(host: String) -> Bool {
+        var candidate = host.lowercased()
+        if candidate.hasPrefix("["), candidate.hasSuffix("]") {
+            candidate = String(candidate.dropFirst().dropLast())
+        }
+        while candidate.hasSuffix(".") { candidate.removeLast() }
+        if metadataHostNames.contains(candidate) { return true }
+        if let zone = candidate.firstIndex(of: "%") { candidate = String(candidate[..<zone]) }
+        if candidate.contains(":") {
+            var address = in6_addr()
+            guard inet_pton(AF_INET6, candidate, &address) == 1 else { return false }
+            let bytes = withUnsafeBytes(of: &address) { Array($0) }
+            if bytes[0] == 0xfe && (bytes[1] & 0xc0) == 0x80 { return true }  // fe80::/10
+            if bytes == [0xfd, 0x00, 0x0e, 0xc2] + Array(repeating: 0, count: 10) + [0x02, 0x54] { return true }
+            if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xff && bytes[11] == 0xff {
+                return isLinkLocalOrMetadata(ipv4: Array(bytes[12..<16]))  // ::ffff:a.b.c.d
+            }
+            return false
+        }
+        var address = in_addr()
+        guard !candidate.isEmpty, inet_aton(candidate, &address) != 0 else { return false }
+        return isLinkLocalOrMetadata(ipv4: withUnsafeBytes(of: &address) { Array($0) })
+    }
+
+    private static func isLinkLocalOrMetadata(ipv4 bytes: [UInt8]) -> Bool {
+        guard bytes.count == 4 else { return false }
+        return (bytes[0] == 169 && bytes[1] == 254) || bytes == [100, 100, 100, 200]
+    }
+
+    /// Checks a URL that a server named (a token realm, a redirect target, an upload `Location`, a `Link`).
+    ///
+    /// - Parameters:
+    ///   - url: The URL.
+    ///   - plainHTTPAllowed: Whether plain HTTP is allowed to this host beyond loopback (the user listed it as
+    ///     insecure, or configured it as an endpoint over HTTP).
+    /// - Returns: `nil` when the URL may be contacted, otherwise why not.
+    public static func refusal(ofServerNamed url: URL, plainHTTPAllowed: Bool = false) -> String? {
+        let scheme = url.scheme?.lowercased() ?? ""
+        guard scheme == "https" || scheme == "http" else { return "its scheme is not http or https" }
+        guard let host = url.host, !host.isEmpty else { return "it has no host" }
+        if isLinkLocalOrMetadata(host: host) { return "it points to a link-local or cloud metadata address" }
+        if scheme == "http", !plainHTTPAllowed, !isLoopback(host: host) {
+            return "it uses plain HTTP to a host that is not loopback"
+        }
+        return nil
+    }
+
+    /// Checks a URL that a server named against this policy: plain HTTP is allowed to loopback, to the
+    /// registries listed in ``insecureRegistries`` and when `plainHTTPAllowed`; link-local and metadata
+    /// addresses never.
+    ///
+    /// - Parameters:
+    ///   - url: The URL.
+    ///   - plainHTTPAllowed: Whether plain HTTP is allowed to this URL for another reason.
+    /// - Returns: `nil` when the URL may be contacted, otherwise why not.
+    public func refusal(of url: URL, plainHTTPAllowed: Bool = false) -> String? {
+        Self.refusal(
+            ofServerNamed: url, plainHTTPAllowed: plainHTTPAllowed || allowsPlainHTTP(forRegistry: url.hostAndPort))
     }
 
     /// The host of a registry name `host[:port]`, without brackets.

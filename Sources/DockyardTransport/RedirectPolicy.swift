@@ -61,3 +61,23 @@ public struct Origin: Hashable, Sendable, CustomStringConvertible {
         return "\(scheme)://\(shownHost):\(port)"
     }
 }
+
+/// Where credentials may go: the rules that bind them to an origin.
+public enum OriginPolicy {
+    /// Whether two URLs have the same origin (scheme, host and port; RFC 6454).
+    ///
+    /// - Parameters:
+    ///   - first: A URL.
+    ///   - second: Another URL.
+    ///   - allowingPlainHTTP: Whether `http` and `https` on the same host count as one origin: for a registry the
+    ///     client found to speak plain HTTP after HTTPS failed (loopback and insecure registries only), whose
+    ///     answers come from `http://host` although it was addressed as `https://host`.
+    /// - Returns: `true` when credentials meant for one may be sent to the other.
+    public static func isSameOrigin(_ first: URL, _ second: URL, allowingPlainHTTP: Bool = false) -> Bool {
+        guard let a = Origin(first), let b = Origin(second) else { return false }
+        if a == b { return true }
+        guard allowingPlainHTTP, a.host == b.host, Set([a.scheme, b.scheme]) == ["http", "https"] else { return false }
+        // The same host: an explicit port must match; default ports differ by scheme.
+        return first.port == second.port
+    }
+}

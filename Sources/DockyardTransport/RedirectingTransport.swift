@@ -20,6 +20,9 @@ public struct RedirectingTransport: HTTPTransport {
     public let base: any HTTPTransport
     /// How many redirects to follow.
     public let policy: RedirectPolicy
+    /// Which hosts a redirect may lead to over plain HTTP; `nil` keeps only the rule against leaving HTTPS.
+    /// Link-local and cloud metadata addresses are refused either way.
+    public let hostPolicy: HostPolicy?
     private let logger: Logger
 
     /// Wraps a transport with a redirect policy.
@@ -27,14 +30,18 @@ public struct RedirectingTransport: HTTPTransport {
     /// - Parameters:
     ///   - base: The transport each hop is sent through.
     ///   - policy: How many redirects to follow; ``RedirectPolicy/default`` (10) unless given.
+    ///   - hostPolicy: Which hosts a redirect may lead to over plain HTTP (loopback and the listed insecure
+    ///     registries); `nil` refuses only a move from HTTPS to plain HTTP off loopback.
     ///   - logger: Where hops are logged at `debug` level; discards by default.
     public init(
         wrapping base: any HTTPTransport,
         policy: RedirectPolicy = .default,
+        hostPolicy: HostPolicy? = nil,
         logger: Logger = AsyncHTTPTransport.Configuration.silentLogger
     ) {
         self.base = base
         self.policy = policy
+        self.hostPolicy = hostPolicy
         self.logger = logger
     }
 
@@ -76,6 +83,17 @@ public struct RedirectingTransport: HTTPTransport {
                     message: "refused a redirect from HTTPS to plain HTTP (\(next.url.loggableDescription)); "
                         + "it would expose the request"
                 )
+            }
+            if Origin(next.url) != Origin(request.url) {
+                let refusal = hostPolicy.map { $0.refusal(of: next.url) }
+                    ?? (HostPolicy.isLinkLocalOrMetadata(host: next.url.host ?? "")
+                        ? "it points to a link-local or cloud metadata address" : nil)
+                if let refusal {
+                    await response.body.discard()
+                    throw TransportError(
+                        .redirectFailed,
+                        message: "refused a redirect to \(next.url.loggableDescription): \(refusal)")
+                }
             }
             guard visited.insert(next.url.absoluteString).inserted else {
                 await response.body.discard()

@@ -5,7 +5,7 @@ import Testing
 @Suite("HostPolicy")
 struct HostPolicyTests {
     @Test("loopback hosts", arguments: [
-        "localhost", "LOCALHOST", "localhost.", "registry.localhost", "127.0.0.1", "127.255.0.9", "127.0.0.0",
+        "localhost", "LOCALHOST", "localhost.", "127.0.0.1", "127.255.0.9", "127.0.0.0",
         "::1", "[::1]", "0:0:0:0:0:0:0:1", "0000::0001", "::ffff:127.0.0.1",
     ])
     func loopback(host: String) {
@@ -15,6 +15,8 @@ struct HostPolicyTests {
     @Test("hosts that are not loopback", arguments: [
         "", "docker.io", "128.0.0.1", "10.0.0.1", "127.0.0", "127.0.0.1.5", "127.0.0.256", "::2", "::",
         "[::1", "1::1", "localhost.example.com", "mylocalhost", "127.0.0.1:5000", "::ffff:10.0.0.1",
+        // Names under .localhost may be answered by DNS: not loopback for Dockyard (see the Security article).
+        "registry.localhost",
     ])
     func notLoopback(host: String) {
         #expect(!HostPolicy.isLoopback(host: host))
