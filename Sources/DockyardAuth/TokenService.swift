@@ -50,7 +50,8 @@ public struct TokenRequest: Sendable, Hashable {
 /// - With an identity token: `POST realm` with `grant_type=refresh_token`.
 ///
 /// Credentials go to a plain-HTTP realm only when its host is loopback (or
-/// ``Configuration/allowsInsecureRealms`` is set); anonymous requests may use any realm the registry names.
+/// ``Configuration/allowsInsecureRealms`` is set), anonymous requests included; a link-local or cloud metadata
+/// realm is never contacted. An `https` realm may be on another host than the registry, as with the docker CLI.
 public struct TokenService: Sendable {
     /// How the token service is used.
     public struct Configuration: Sendable {
@@ -62,10 +63,15 @@ public struct TokenService: Sendable {
         /// Whether credentials may be sent to a plain-HTTP realm on a host that is not loopback. `false` by
         /// default; turn it on only for a registry you reach over a trusted network.
         public var allowsInsecureRealms: Bool
+        /// Registries (`host` or `host:port`) listed as insecure: a plain-HTTP realm on one of these hosts is
+        /// allowed. Empty by default.
+        public var insecureRegistries: Set<String>
         /// The largest token response accepted, in bytes.
         public var maxResponseBytes: Int
         /// The `User-Agent` header to send, if any.
         public var userAgent: String?
+        /// The longest one token request may take, redirects and retries included; 60 seconds by default.
+        public var timeout: Duration
 
         /// Creates a configuration; the defaults suit Docker Hub.
         ///
@@ -75,13 +81,19 @@ public struct TokenService: Sendable {
         ///   - allowsInsecureRealms: Whether credentials may go to a non-loopback plain-HTTP realm.
         ///   - maxResponseBytes: The largest response accepted.
         ///   - userAgent: The `User-Agent` header, if any.
+        ///   - timeout: The longest one token request may take.
+        ///   - insecureRegistries: Registries whose hosts may serve a plain-HTTP realm.
         public init(
             clientID: String = "dockyard",
             usesOAuthForPasswords: Bool = false,
             allowsInsecureRealms: Bool = false,
             maxResponseBytes: Int = 1 << 20,
-            userAgent: String? = nil
+            userAgent: String? = nil,
+            timeout: Duration = .seconds(60),
+            insecureRegistries: Set<String> = []
         ) {
+            self.insecureRegistries = insecureRegistries
+            self.timeout = timeout
             self.clientID = clientID
             self.usesOAuthForPasswords = usesOAuthForPasswords
             self.allowsInsecureRealms = allowsInsecureRealms
@@ -94,6 +106,9 @@ public struct TokenService: Sendable {
     public let transport: any HTTPTransport
     /// The configuration.
     public let configuration: Configuration
+
+    /// The most bytes of a token service's error answer that are read (for its message): 64 KiB.
+    static let maxErrorBodyBytes = 64 << 10
 
     /// The lifetime assumed when a response has no `expires_in` (token.md: "defaults to 60 seconds").
     public static let defaultLifetime: Duration = .seconds(60)
@@ -151,13 +166,24 @@ public struct TokenService: Sendable {
                 .tokenServiceFailed,
                 message: "the registry named an unusable token service realm '\(request.realm.loggableDescription)'")
         }
-        if scheme == "http", request.credentials != nil, !configuration.allowsInsecureRealms,
-            !Self.isLoopback(host: host)
+        // Link-local and metadata addresses answer with the machine's own secrets: never, whatever the scheme.
+        if HostPolicy.isLinkLocalOrMetadata(host: host) {
+            throw AuthError(
+                .refusedURL,
+                message: "the registry named the token service realm \(request.realm.loggableDescription), a link-local "
+                    + "or cloud metadata address; Dockyard never contacts it at a server's word")
+        }
+        // An http realm only on loopback (or a registry the user listed as insecure), anonymous requests included:
+        // whatever comes back over plain HTTP from elsewhere could be anyone's token.
+        if scheme == "http", !configuration.allowsInsecureRealms, !Self.isLoopback(host: host),
+            !HostPolicy.allowsPlainHTTP(
+                forRegistry: request.realm.port.map { "\(host):\($0)" } ?? host,
+                insecureRegistries: configuration.insecureRegistries)
         {
             throw AuthError(
                 .insecureRealm,
-                message: "refusing to send credentials to the plain-HTTP token service \(request.realm.loggableDescription); "
-                    + "use an https realm, or allow insecure realms for this trusted registry")
+                message: "refusing the plain-HTTP token service \(request.realm.loggableDescription): it is not "
+                    + "loopback; use an https realm, or list its host as an insecure registry if the network is trusted")
         }
     }
 
@@ -177,7 +203,8 @@ public struct TokenService: Sendable {
             if let basic = request.credentials?.basicAuthorization { headers.add(name: "Authorization", value: basic) }
         }
         let url = Self.appendingQuery(query, to: request.realm)
-        let response = try await transport.send(TransportRequest(method: .GET, url: url, headers: headers))
+        let response = try await transport.send(
+            TransportRequest(method: .GET, url: url, headers: headers, deadline: .now + configuration.timeout))
         return try await decode(response, request: request, started: .now)
     }
 
@@ -192,7 +219,9 @@ public struct TokenService: Sendable {
         let body = fields.map { "\(Self.formEncode($0.0))=\(Self.formEncode($0.1))" }.joined(separator: "&")
         let started = ContinuousClock.now
         let response = try await transport.send(
-            TransportRequest(method: .POST, url: request.realm, headers: headers, body: .bytes(Array(body.utf8))))
+            TransportRequest(
+                method: .POST, url: request.realm, headers: headers, body: .bytes(Array(body.utf8)),
+                deadline: .now + configuration.timeout))
         if response.status == .notFound || response.status == .methodNotAllowed {
             await response.body.drain()
             return nil
@@ -208,7 +237,7 @@ public struct TokenService: Sendable {
 
     // MARK: - Responses
 
-    private struct TokenResponse: Decodable {
+    struct TokenResponse: Decodable {
         var token: String?
         var access_token: String?
         var expires_in: Double?
@@ -219,22 +248,54 @@ public struct TokenService: Sendable {
     private func decode(_ response: TransportResponse, request: TokenRequest, started: ContinuousClock.Instant)
         async throws -> Token
     {
-        let buffer = try await response.body.collect(upTo: configuration.maxResponseBytes)
-        let body = Data(buffer.readableBytesView)
         guard response.status == .ok else {
-            throw failure(status: response.status, body: body, request: request)
+            // Only shown to people: the start of an error answer is enough, the rest is never read.
+            let prefix = try await response.body.collectPrefix(Self.maxErrorBodyBytes)
+            throw failure(status: response.status, body: Data(prefix.readableBytesView), request: request)
         }
-        guard let decoded = try? JSONDecoder().decode(TokenResponse.self, from: body),
-            let value = [decoded.token, decoded.access_token].compactMap({ $0 }).first(where: { !$0.isEmpty })
-        else {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await response.body.collect(upTo: configuration.maxResponseBytes)
+        } catch let error as TransportError where error.code == .bodyTooLarge {
+            throw AuthError(
+                .tokenServiceFailed,
+                message: "the token service at \(request.realm.loggableDescription) answered more than "
+                    + "\(configuration.maxResponseBytes) bytes; that is no token, so the answer was dropped",
+                status: Int(response.status.code), underlying: error)
+        }
+        let body = Data(buffer.readableBytesView)
+        do {
+            return try Self.parseTokenResponse(body, started: started)
+        } catch {
             throw AuthError(
                 .tokenServiceFailed,
                 message: "the token service at \(request.realm.loggableDescription) answered without a token",
                 status: Int(response.status.code))
         }
+    }
+
+    /// The longest token lifetime believed, one year: a larger `expires_in` is read as this.
+    static let maximumLifetime: Duration = .seconds(365 * 86_400)
+
+    /// Reads a token service's `200` answer (token.md "Token Response Fields"): `token` or `access_token`,
+    /// `expires_in` (seconds; 60 when absent or not positive, at most a year), `issued_at`, `refresh_token`.
+    ///
+    /// - Parameters:
+    ///   - body: The answer's bytes.
+    ///   - started: When the request was sent, from which the lifetime counts.
+    /// - Returns: The token.
+    /// - Throws: ``AuthError`` with code ``AuthError/Code/tokenServiceFailed`` when the body is not JSON or holds no
+    ///   token.
+    static func parseTokenResponse(_ body: Data, started: ContinuousClock.Instant) throws(AuthError) -> Token {
+        guard let decoded = try? JSONDecoder().decode(TokenResponse.self, from: body),
+            let value = [decoded.token, decoded.access_token].compactMap({ $0 }).first(where: { !$0.isEmpty })
+        else {
+            throw AuthError(.tokenServiceFailed, message: "the token service answered without a token")
+        }
         var lifetime = Self.defaultLifetime
-        if let seconds = decoded.expires_in, seconds > 0, seconds.isFinite, seconds < 1e9 {
-            lifetime = .milliseconds(Int64(seconds * 1000))
+        if let seconds = decoded.expires_in, seconds.isFinite, seconds >= 1 {
+            // Checked before any arithmetic: a huge or fractional value must not overflow the conversion.
+            lifetime = seconds >= 365 * 86_400 ? Self.maximumLifetime : .milliseconds(Int64(seconds * 1000))
         }
         return Token(
             value: value,

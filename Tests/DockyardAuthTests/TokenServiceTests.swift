@@ -147,8 +147,15 @@ struct TokenServiceTests {
             (error as? AuthError)?.code == .insecureRealm
         }
         #expect(stub.sent.isEmpty)
-        // Anonymous requests may use it, loopback realms may take credentials, and the opt-in allows it.
-        _ = try await service.fetchToken(TokenRequest(realm: insecure, service: "s", scopes: []))
+        // Anonymous requests may not use it either (issue 8); loopback realms may take credentials, and the
+        // opt-in or an insecure registry's host allows it.
+        await #expect {
+            try await service.fetchToken(TokenRequest(realm: insecure, service: "s", scopes: []))
+        } throws: { error in
+            (error as? AuthError)?.code == .insecureRealm
+        }
+        _ = try await TokenService(transport: stub, configuration: .init(insecureRegistries: ["auth.example"]))
+            .fetchToken(TokenRequest(realm: insecure, service: "s", scopes: []))
         _ = try await service.fetchToken(
             TokenRequest(realm: URL(string: "http://127.0.0.1:9/token")!, service: "s", scopes: [], credentials: .basic(username: "u", password: "p")))
         _ = try await TokenService(transport: stub, configuration: .init(allowsInsecureRealms: true)).fetchToken(
