@@ -204,7 +204,9 @@ extension BlobClient {
                 message: "the registry opened an upload session without a Location header; it does not follow the distribution spec",
                 url: requestURL)
         }
-        let minimum = headers.first(name: "OCI-Chunk-Min-Length").flatMap(Int64.init)
+        let minimum = try headers.first(name: "OCI-Chunk-Min-Length").map {
+            try BlobProtocol.chunkMinimum($0, url: requestURL)
+        }
         return UploadSession(url: try BlobProtocol.resolveLocation(location, against: requestURL), minimumChunk: minimum)
     }
 
@@ -238,7 +240,8 @@ extension BlobClient {
                 let step = chunkSize ?? source.size
                 if let chunk = BlobProtocol.nextChunk(offset: offset, total: source.size, chunkSize: step) {
                     meter.reset(to: offset)
-                    let answer = try await patch(session, chunk: chunk, body: try source.bytes(in: chunk), meter: meter)
+                    let answer = try await patch(
+                        session, chunk: chunk, body: try source.bytes(in: chunk), meter: meter)
                     switch answer {
                     case .accepted(let next, let nextOffset):
                         session = next
@@ -246,7 +249,7 @@ extension BlobClient {
                     case .rangeRefused:
                         failures += 1
                         try checkFailures(failures, digest: digest, offset: offset, error: nil)
-                        offset = try await status(of: &session, digest: digest)
+                        offset = try await status(of: &session, digest: digest, total: source.size)
                     }
                     continue
                 }
@@ -261,7 +264,7 @@ extension BlobClient {
                 failures += 1
                 try checkFailures(failures, digest: digest, offset: offset, error: error)
                 do {
-                    offset = try await status(of: &session, digest: digest)
+                    offset = try await status(of: &session, digest: digest, total: source.size)
                 } catch let lost as BlobTransferError where lost.code == .uploadNotFound {
                     // The registry dropped the session with the broken request: start a new one.
                     session = try await openSession(digest)
@@ -301,7 +304,10 @@ extension BlobClient {
             if let location = answer.headers.first(name: "Location") {
                 next.url = try BlobProtocol.resolveLocation(location, against: answer.url)
             }
-            let offset = answer.headers.first(name: "Range").flatMap(BlobProtocol.uploadOffset(fromRange:))
+            // The registry cannot hold more than was sent up to the end of this chunk.
+            let offset = try answer.headers.first(name: "Range").map {
+                try BlobProtocol.uploadOffset(range: $0, total: chunk.upperBound, url: answer.url)
+            }
             return .accepted(next, offset: offset)
         case 416:
             return .rangeRefused
@@ -338,7 +344,7 @@ extension BlobClient {
     }
 
     /// Asks the registry how much of the session it holds (`GET` on the upload URL → `204` with `Range`).
-    private func status(of session: inout UploadSession, digest: ContentDigest) async throws -> Int64 {
+    private func status(of session: inout UploadSession, digest: ContentDigest, total: Int64) async throws -> Int64 {
         let answer = try await exchange(TransportRequest(method: .GET, url: session.url))
         guard answer.status == 204 || answer.status == 202 || answer.status == 200 else {
             throw BlobTransferError.response(
@@ -347,7 +353,8 @@ extension BlobClient {
         if let location = answer.headers.first(name: "Location") {
             session.url = try BlobProtocol.resolveLocation(location, against: answer.url)
         }
-        return answer.headers.first(name: "Range").flatMap(BlobProtocol.uploadOffset(fromRange:)) ?? 0
+        guard let range = answer.headers.first(name: "Range") else { return 0 }
+        return try BlobProtocol.uploadOffset(range: range, total: total, url: answer.url)
     }
 }
 

@@ -92,7 +92,7 @@ public struct BlobClient: Sendable {
         await response.body.drain()
         switch response.status.code {
         case 200:
-            let size = response.headers.first(name: "Content-Length").flatMap { Int64($0) } ?? -1
+            let size = response.headers.first(name: "Content-Length").flatMap { BlobProtocol.decimal(Substring($0)) } ?? -1
             let reported = response.headers.first(name: "Docker-Content-Digest").flatMap { try? ContentDigest(parsing: $0) }
             if let reported, reported != digest {
                 throw BlobTransferError(

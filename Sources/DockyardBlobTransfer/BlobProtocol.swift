@@ -9,15 +9,69 @@ enum BlobProtocol {
     /// Some registries prefix `bytes=`. distribution answers `0-0` for an empty session as well as for one byte;
     /// it is read as empty, which is safe: a registry that holds one byte refuses a chunk at 0 with 416 and says so.
     ///
-    /// - Returns: The next offset, or `nil` when the header is not a range from 0.
+    /// - Returns: The next offset, or `nil` when the header is not a range from 0 or its end overflows.
     static func uploadOffset(fromRange header: String) -> Int64? {
         var text = Substring(header.trimmingCharacters(in: .whitespaces))
         if text.lowercased().hasPrefix("bytes=") { text = text.dropFirst(6) }
         let parts = text.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2, let start = Int64(parts[0]), start == 0, let end = Int64(parts[1]), end >= 0 else {
+        guard parts.count == 2, let start = decimal(parts[0]), start == 0, let end = decimal(parts[1]) else {
             return nil
         }
-        return end == 0 ? 0 : end + 1
+        if end == 0 { return 0 }
+        let (next, overflow) = end.addingReportingOverflow(1)
+        return overflow ? nil : next
+    }
+
+    /// The offset an upload continues from, checked against the blob's size: a registry cannot hold more bytes
+    /// than were sent.
+    ///
+    /// - Parameters:
+    ///   - range: The `Range` header's value.
+    ///   - total: The blob's size.
+    /// - Returns: The next offset, in `0...total`.
+    /// - Throws: ``BlobTransferError`` (``BlobTransferError/Code/invalidResponse``) for a value that is not a
+    ///   range from 0, that overflows, or that lies past the end of the blob.
+    static func uploadOffset(range: String, total: Int64, url: URL? = nil) throws(BlobTransferError) -> Int64 {
+        guard let offset = uploadOffset(fromRange: range) else {
+            throw BlobTransferError(
+                .invalidResponse,
+                message: "the registry answered an upload with an unusable Range header (\(range.prefix(64).debugDescription)); "
+                    + "it does not follow the distribution spec",
+                url: url)
+        }
+        guard offset <= total else {
+            throw BlobTransferError(
+                .invalidResponse,
+                message: "the registry claims to hold \(offset) bytes of a \(total)-byte upload; it is misbehaving, "
+                    + "so the upload stops",
+                url: url)
+        }
+        return offset
+    }
+
+    /// A non-negative decimal number of at most 19 digits (an `Int64`), with no sign or space.
+    static func decimal(_ text: Substring) -> Int64? {
+        guard !text.isEmpty, text.utf8.count <= 19, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            return nil
+        }
+        return Int64(text)
+    }
+
+    /// The `OCI-Chunk-Min-Length` of an upload session: the smallest chunk the registry accepts.
+    ///
+    /// - Parameter header: The header's value.
+    /// - Returns: The minimum in bytes.
+    /// - Throws: ``BlobTransferError`` (``BlobTransferError/Code/invalidResponse``) when it is not a non-negative
+    ///   decimal number that fits in 64 bits.
+    static func chunkMinimum(_ header: String, url: URL? = nil) throws(BlobTransferError) -> Int64 {
+        guard let value = decimal(Substring(header.trimmingCharacters(in: .whitespaces))) else {
+            throw BlobTransferError(
+                .invalidResponse,
+                message: "the registry sent an unusable OCI-Chunk-Min-Length (\(header.prefix(64).debugDescription)); "
+                    + "it does not follow the distribution spec",
+                url: url)
+        }
+        return value
     }
 
     /// The value of a `Range` request header that asks for everything from `offset` on (RFC 9110 §14.1.2).
@@ -37,8 +91,10 @@ enum BlobProtocol {
         let halves = spec.split(separator: "/", maxSplits: 1)
         guard let span = halves.first else { return nil }
         let ends = span.split(separator: "-", maxSplits: 1)
-        guard ends.count == 2, let first = Int64(ends[0]), let last = Int64(ends[1]), last >= first else { return nil }
-        let total = halves.count == 2 ? Int64(halves[1]) : nil
+        guard ends.count == 2, let first = decimal(ends[0]), let last = decimal(ends[1]), last >= first else {
+            return nil
+        }
+        let total = halves.count == 2 ? decimal(halves[1]) : nil
         return (first, total)
     }
 
@@ -84,13 +140,16 @@ enum BlobProtocol {
     /// The size of each chunk of a chunked upload: the configured size, raised to the registry's
     /// `OCI-Chunk-Min-Length` when it asks for more, and at least one byte.
     static func chunkSize(configured: Int, minimum: Int64?) -> Int64 {
-        max(Int64(max(configured, 1)), minimum ?? 0)
+        max(Int64(max(configured, 1)), minimum ?? 0, 1)
     }
 
     /// The byte range of the next chunk from `offset`, or `nil` when everything was sent.
+    ///
+    /// A chunk size past the end of the blob (a registry may ask for a minimum near 2^63) is one chunk to the end.
     static func nextChunk(offset: Int64, total: Int64, chunkSize: Int64) -> Range<Int64>? {
-        guard offset < total, chunkSize > 0 else { return nil }
-        return offset..<min(total, offset + chunkSize)
+        guard offset >= 0, offset < total, chunkSize > 0 else { return nil }
+        let (end, overflow) = offset.addingReportingOverflow(chunkSize)
+        return offset..<(overflow ? total : min(total, end))
     }
 
     /// Every chunk of a chunked upload of `total` bytes.

@@ -172,7 +172,7 @@ public struct BlobStream: AsyncSequence, Sendable {
             case 200:
                 // A full body: either the first request or a server that ignored Range.
                 skip = base + received
-                if let length = response.headers.first(name: "Content-Length").flatMap(Int64.init),
+                if let length = response.headers.first(name: "Content-Length").flatMap({ BlobProtocol.decimal(Substring($0)) }),
                     stream.range == nil, let expected = stream.expectedSize, length != expected
                 {
                     await response.body.drain()
