@@ -218,16 +218,21 @@ public struct ByteBufferSequence: AsyncSequence, Sendable {
         return result
     }
 
-    /// Reads and discards the rest of the body, so that the connection can be reused.
+    /// The most bytes ``drain()`` reads to keep a connection reusable: 64 KiB.
+    public static let drainLimit = 64 << 10
+
+    /// Reads and discards the rest of a body nobody needs, so that the connection can be reused, but never more
+    /// than ``drainLimit`` bytes: past that the body is left unread, and dropping it closes the connection
+    /// instead (a hostile server's gigabytes are never read).
     public func drain() async {
-        do { for try await _ in self {} } catch {}
+        await discard(upTo: Self.drainLimit)
     }
 
     /// Reads and drops a body nobody wants (of a redirect or a failed attempt), stopping once `limit` bytes
     /// have gone by; a read error ends it quietly, as the response is discarded anyway.
     ///
-    /// - Parameter limit: The most bytes worth reading to keep the connection reusable; 1 MiB by default.
-    func discard(upTo limit: Int = 1 << 20) async {
+    /// - Parameter limit: The most bytes worth reading to keep the connection reusable; ``drainLimit`` by default.
+    func discard(upTo limit: Int = ByteBufferSequence.drainLimit) async {
         var remaining = limit
         do {
             for try await chunk in self {
