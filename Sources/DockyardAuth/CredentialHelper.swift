@@ -26,8 +26,10 @@ import Darwin
 /// The program runs with a timeout and its input and output are pumped concurrently, so a helper that writes a lot
 /// or reads nothing cannot deadlock the caller. Errors carry the helper's message but never a secret.
 ///
-/// - Important: Running a helper sets the process's `SIGPIPE` disposition to ignored, so that a helper that exits
-///   without reading its input cannot kill the calling program.
+/// Running a helper changes no signal disposition of the calling program: its input goes through a socket written
+/// with `MSG_NOSIGNAL`, so a helper that exits without reading raises no `SIGPIPE`. Only absolute `PATH` entries are
+/// searched, at most ``maxOutputBytes`` of output are read (a helper that writes more is stopped), and a helper that
+/// has exited is never signalled; one that runs past ``timeout`` has its process group killed.
 public struct CredentialHelper: Sendable {
     /// The `<name>` of `docker-credential-<name>`, for example `desktop` or `pass`.
     public let name: String
@@ -37,6 +39,9 @@ public struct CredentialHelper: Sendable {
     public var environment: [String: String]
     /// How long one operation may take before the helper is killed.
     public var timeout: Duration
+
+    /// The most bytes read from a helper's standard output or standard error: 1 MiB.
+    public static let maxOutputBytes = 1 << 20
 
     /// The message helpers print when they hold no credentials for a server.
     public static let notFoundMessage = "credentials not found in native keychain"
@@ -56,7 +61,9 @@ public struct CredentialHelper: Sendable {
     ) throws(AuthError) {
         let program = "docker-credential-\(name)"
         let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        let found = path.split(separator: ":").lazy
+        // Only absolute entries: a relative one (".", "", "bin") would run whatever the working directory holds.
+        let found = path.split(separator: ":", omittingEmptySubsequences: true).lazy
+            .filter { $0.hasPrefix("/") }
             .map { URL(fileURLWithPath: String($0), isDirectory: true).appendingPathComponent(program) }
             .first { FileManager.default.isExecutableFile(atPath: $0.path) }
         guard !name.isEmpty, !name.contains("/"), let found else {
@@ -173,49 +180,93 @@ public struct CredentialHelper: Sendable {
 
     /// Runs one operation and returns its standard output; a non-zero exit throws with the helper's message.
     private func run(_ operation: String, input: Data, secret: String?) async throws(AuthError) -> Data {
-        Self.ignoreSIGPIPE
         let process = Process()
         process.executableURL = executableURL
         process.arguments = [operation]
         process.environment = environment
-        let stdinPipe = Pipe()
+        // Standard input is a socket, written with MSG_NOSIGNAL: a helper that exits without reading gives EPIPE
+        // here instead of a SIGPIPE, and no process-wide signal disposition has to change.
+        var sockets: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, helperSocketType, 0, &sockets) == 0 else {
+            throw failure("could not be started: no socket for its input (\(String(cString: strerror(errno))))")
+        }
+        #if canImport(Darwin)
+        var one: Int32 = 1
+        _ = setsockopt(sockets[1], SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
+        #endif
+        let childInput = FileHandle(fileDescriptor: sockets[0], closeOnDealloc: true)
+        let inputSocket = sockets[1]
         let stdoutPipe = Pipe()
         let stderrPipe = Pipe()
-        process.standardInput = stdinPipe
+        process.standardInput = childInput
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
 
         let outcome = HelperRun()
         let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
+        process.terminationHandler = { _ in
+            outcome.markExited()
+            exited.signal()
+        }
         do {
             try process.run()
         } catch {
+            _ = close(inputSocket)
             throw failure("could not be started (\(executableURL.path)): \(error.localizedDescription)")
+        }
+        try? childInput.close()
+        let pid = process.processIdentifier
+        // Kills the helper's process group, unless it has exited: a pid is never signalled after its process ended
+        // (it could belong to another process by then).
+        let stop: @Sendable () -> Void = {
+            outcome.ifRunning {
+                kill(-pid, SIGKILL)
+                kill(pid, SIGKILL)
+            }
         }
 
         let group = DispatchGroup()
+        let limit = Self.maxOutputBytes
         DispatchQueue.global().async(group: group) {
-            outcome.setStdout(stdoutPipe.fileHandleForReading.readDataToEndOfFile())
+            let (data, overflow) = Self.readBounded(stdoutPipe.fileHandleForReading, limit: limit)
+            outcome.setStdout(data)
+            if overflow {
+                outcome.markOverflow()
+                stop()
+            }
         }
         DispatchQueue.global().async(group: group) {
-            outcome.setStderr(stderrPipe.fileHandleForReading.readDataToEndOfFile())
+            let (data, overflow) = Self.readBounded(stderrPipe.fileHandleForReading, limit: limit)
+            outcome.setStderr(data)
+            if overflow {
+                outcome.markOverflow()
+                stop()
+            }
         }
         DispatchQueue.global().async {
-            let handle = stdinPipe.fileHandleForWriting
-            try? handle.write(contentsOf: input)
-            try? handle.close()
+            input.withUnsafeBytes { bytes in
+                guard var pointer = bytes.baseAddress else { return }
+                var remaining = bytes.count
+                while remaining > 0 {
+                    let sent = send(inputSocket, pointer, remaining, helperSendFlags)
+                    if sent < 0 {
+                        if errno == EINTR { continue }
+                        return  // EPIPE: the helper does not read; its exit status tells the rest.
+                    }
+                    pointer += sent
+                    remaining -= sent
+                }
+            }
+            _ = close(inputSocket)
         }
 
         // The helper runs in its own process group (Foundation spawns it so), which is killed as a whole: a
         // script's children (a `sleep`, a GUI prompt) would otherwise keep the pipes open. SIGKILL, because the
         // child inherits a signal mask that may block SIGTERM.
-        let pid = process.processIdentifier
         let timeoutTask = Task {
             try await Task.sleep(for: timeout)
             outcome.markTimedOut()
-            kill(-pid, SIGKILL)
-            kill(pid, SIGKILL)
+            stop()
             // Whatever escaped the group may still hold the pipes: stop waiting for it after a grace period.
             try await Task.sleep(for: .seconds(3))
             exited.signal()
@@ -233,6 +284,9 @@ public struct CredentialHelper: Sendable {
         if result.timedOut {
             throw failure("did not finish '\(operation)' within \(timeout); it was stopped")
         }
+        if result.overflow {
+            throw failure("wrote more than \(Self.maxOutputBytes) bytes for '\(operation)'; it was stopped")
+        }
         guard process.terminationStatus == 0 else {
             var message = String(decoding: result.stdout + result.stderr, as: UTF8.self)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -246,30 +300,58 @@ public struct CredentialHelper: Sendable {
         return result.stdout
     }
 
-    /// The secrets a failed run's message must not show: the one sent to the helper, and any `Secret` the helper
-    /// printed in credentials JSON before failing (helpers print their error messages on standard output).
+    /// Reads a pipe to its end or until more than `limit` bytes came; returns what was read (at most `limit`).
+    private static func readBounded(_ handle: FileHandle, limit: Int) -> (Data, overflow: Bool) {
+        var data = Data()
+        while true {
+            guard let chunk = try? handle.read(upToCount: 64 << 10), !chunk.isEmpty else { return (data, false) }
+            if data.count + chunk.count > limit {
+                data.append(chunk.prefix(limit - data.count))
+                try? handle.close()
+                return (data, true)
+            }
+            data.append(chunk)
+        }
+    }
+
     private static func secrets(sent: String?, output: Data) -> [String] {
         struct Printed: Decodable { var Secret: String? }
         let printed = (try? JSONDecoder().decode(Printed.self, from: output))?.Secret
         return [sent, printed].compactMap { $0 }.filter { !$0.isEmpty }
     }
 
-    private static let ignoreSIGPIPE: Void = {
-        _ = signal(SIGPIPE, SIG_IGN)
-    }()
 }
 
-/// The output of one helper run, filled in from several threads.
+#if canImport(Glibc)
+private let helperSocketType = Int32(SOCK_STREAM.rawValue)
+private let helperSendFlags = Int32(MSG_NOSIGNAL)
+#elseif canImport(Musl)
+private let helperSocketType = SOCK_STREAM
+private let helperSendFlags = MSG_NOSIGNAL
+#else
+private let helperSocketType = SOCK_STREAM
+private let helperSendFlags: Int32 = 0  // SO_NOSIGPIPE is set on the socket instead
+#endif
+
 private final class HelperRun: @unchecked Sendable {
     private let lock = NSLock()
     private var stdout = Data()
     private var stderr = Data()
     private var timedOut = false
+    private var overflow = false
+    private var exited = false
 
     func setStdout(_ data: Data) { lock.withLock { stdout = data } }
     func setStderr(_ data: Data) { lock.withLock { stderr = data } }
     func markTimedOut() { lock.withLock { timedOut = true } }
-    func snapshot() -> (stdout: Data, stderr: Data, timedOut: Bool) { lock.withLock { (stdout, stderr, timedOut) } }
+    func markOverflow() { lock.withLock { overflow = true } }
+    func markExited() { lock.withLock { exited = true } }
+    /// Runs `body` (a kill) only while the helper has not been seen to exit, holding the lock so that the exit
+    /// cannot be recorded in between.
+    func ifRunning(_ body: () -> Void) { lock.withLock { if !exited { body() } } }
+    func snapshot() -> (stdout: Data, stderr: Data, timedOut: Bool, overflow: Bool) {
+        lock.withLock { (stdout, stderr, timedOut, overflow) }
+    }
 }
 
 extension CredentialHelper: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {

@@ -174,35 +174,16 @@ public struct DockerConfig: Sendable, Equatable {
         try save(to: directory.appendingPathComponent(Self.fileName))
     }
 
-    /// Saves the configuration to a file atomically: it writes a temporary file with mode `0600` beside it and
-    /// renames it over the file. A symbolic link at `fileURL` is followed, so its target is replaced.
+    /// Saves the configuration to a file atomically and privately, as ``SecretFile/write(_:to:)`` does: a temporary
+    /// file beside it, created with mode `0600` from its first byte, written, `fsync`ed and renamed over the file. An
+    /// existing file keeps its mode and owner, as with the docker CLI; a symbolic link at `fileURL` is followed, so
+    /// its target is replaced.
     ///
     /// - Parameter fileURL: The file.
-    /// - Throws: ``AuthError`` with code ``AuthError/Code/configAccessFailed`` when the file cannot be written.
+    /// - Throws: ``AuthError`` with code ``AuthError/Code/configAccessFailed`` when the file cannot be written or its
+    ///   mode or owner cannot be kept.
     public func save(to fileURL: URL) throws(AuthError) {
-        let target = fileURL.resolvingSymlinksInPath()
-        let directory = target.deletingLastPathComponent()
-        let data = try encoded()
-        let manager = FileManager.default
-        do {
-            try manager.createDirectory(
-                at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw AuthError(
-                .configAccessFailed, message: "could not create \(directory.path); check its permissions",
-                underlying: error)
-        }
-        let temporary = directory.appendingPathComponent(".\(target.lastPathComponent).\(UUID().uuidString).tmp")
-        guard manager.createFile(atPath: temporary.path, contents: data, attributes: [.posixPermissions: 0o600])
-        else {
-            throw AuthError(
-                .configAccessFailed, message: "could not write \(temporary.path); check the directory's permissions")
-        }
-        if rename(temporary.path, target.path) != 0 {
-            let reason = String(cString: strerror(errno))
-            try? manager.removeItem(at: temporary)
-            throw AuthError(.configAccessFailed, message: "could not replace \(target.path): \(reason)")
-        }
+        try SecretFile.write(try encoded(), to: fileURL)
     }
 
     // MARK: - Keys

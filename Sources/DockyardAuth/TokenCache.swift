@@ -77,7 +77,7 @@ public actor TokenCache {
         entries[key] = .pending(task, id: id)
         do {
             let token = try await task.value
-            if case .pending(_, id)? = entries[key] { entries[key] = .ready(token) }
+            if case .pending(_, id)? = entries[key] { store(token, for: key) }
             return token
         } catch {
             if case .pending(_, id)? = entries[key] { entries[key] = nil }
@@ -100,7 +100,30 @@ public actor TokenCache {
     ///   - token: The token.
     ///   - key: The key.
     public func insert(_ token: Token, for key: Key) {
+        store(token, for: key)
+    }
+
+    /// The most tokens kept; past it the ones expiring soonest are dropped. 1024.
+    public static let maxEntries = 1024
+
+    /// Stores a token after evicting expired tokens (and, past ``maxEntries``, the ones expiring soonest), so that
+    /// a long-running program's cache never grows with every repository it ever touched.
+    private func store(_ token: Token, for key: Key) {
+        let instant = now()
+        entries = entries.filter { _, entry in
+            if case .ready(let cached) = entry { return cached.expiresAt > instant }
+            return true
+        }
         entries[key] = .ready(token)
+        let ready = entries.compactMap { key, entry -> (Key, ContinuousClock.Instant)? in
+            if case .ready(let cached) = entry { return (key, cached.expiresAt) }
+            return nil
+        }
+        if ready.count > Self.maxEntries {
+            for (old, _) in ready.sorted(by: { $0.1 < $1.1 }).prefix(ready.count - Self.maxEntries) where old != key {
+                entries[old] = nil
+            }
+        }
     }
 
     /// Drops the token cached under a key, so that the next request fetches a new one. A fetch in flight is

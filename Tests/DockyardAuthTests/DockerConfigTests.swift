@@ -104,6 +104,8 @@ struct DockerConfigTests {
              "currentContext": "desktop-linux", "experimental": "enabled", "detachKeys": "ctrl-e,e", "n": 42}
             """#
         try Data(original.utf8).write(to: file)
+        // An existing file keeps its mode, as with the docker CLI (issue 8); a new one is created 0600.
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
         var config = try DockerConfig.load(from: file)
         config.auths["new.example"] = DockerConfig.AuthEntry(credentials: .basic(username: "n", password: "m"))
         try config.save(to: file)
