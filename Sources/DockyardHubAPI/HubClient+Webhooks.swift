@@ -70,11 +70,20 @@ extension HubClient {
     /// No credentials are sent: the callback URL is itself the capability. The callback's limits were checked when
     /// it was made.
     ///
+    /// The callback goes only to Docker Hub's callback host (or the host of the configured Hub API); see
+    /// ``WebhookDelivery/checkCallbackURL(_:hubHost:allowedHosts:)``.
+    ///
     /// - Parameters:
     ///   - callback: The outcome.
     ///   - callbackURL: ``WebhookDelivery/callbackURL`` of the delivery.
-    /// - Throws: ``HubAPIError``; ``HubAPIError/Code/notFound`` for an unknown or already used callback URL.
-    public func sendCallback(_ callback: WebhookCallback, to callbackURL: URL) async throws {
+    ///   - allowedHosts: Further hosts trusted with callbacks; none by default.
+    /// - Throws: ``HubAPIError``; ``HubAPIError/Code/notFound`` for an unknown or already used callback URL,
+    ///   ``HubAPIError/Code/invalidArgument`` for a callback URL on another host.
+    public func sendCallback(_ callback: WebhookCallback, to callbackURL: URL, allowedHosts: Set<String> = []) async throws {
+        if callbackURL.isAbsoluteHTTP {
+            try WebhookDelivery.checkCallbackURL(
+                callbackURL, hubHost: configuration.baseURL.host, allowedHosts: allowedHosts)
+        }
         // The callback URL is a capability: its path is kept out of messages.
         try await sendToCapability(callbackURL, label: "callback URL", body: try HubClient.encode(callback))
     }

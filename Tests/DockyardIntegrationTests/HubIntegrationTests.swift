@@ -435,7 +435,7 @@ struct HubIntegrationTests {
         let binary = try #require(HubIntegrationTests.receiverBinary)
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["--port", "0", "--once", "--context", "dockyard example test"]
+        process.arguments = ["--port", "0", "--once", "--context", "dockyard example test", "--allow-callback-host", hub.url.host ?? "127.0.0.1"]
         let output = Pipe()
         process.standardOutput = output
         try process.run()

@@ -1,3 +1,4 @@
+import DockyardTransport
 import Foundation
 
 /// The payload Docker Hub POSTs to a webhook's URL after a push.
@@ -305,5 +306,39 @@ public struct WebhookCallback: Sendable, Hashable, Codable {
         try c.encodeIfPresent(description, forKey: .description)
         try c.encodeIfPresent(context, forKey: .context)
         try c.encodeIfPresent(targetURL?.absoluteString, forKey: .targetURL)
+    }
+}
+
+extension WebhookDelivery {
+    /// The hosts Docker Hub sends webhook callbacks to: `registry.hub.docker.com` (where `callback_url` points)
+    /// and `hub.docker.com`.
+    public static let dockerHubCallbackHosts: Set<String> = ["registry.hub.docker.com", "hub.docker.com"]
+
+    /// Checks that a callback URL points to Docker Hub, so that a forged delivery cannot make a receiver send
+    /// requests to a host of the forger's choosing (its own network, a metadata service).
+    ///
+    /// A callback URL must be `https` on one of ``dockerHubCallbackHosts``, on the host of the Hub API the client
+    /// talks to, or on a host the caller allows explicitly; plain `http` only to loopback.
+    ///
+    /// - Parameters:
+    ///   - url: The delivery's ``callbackURL``.
+    ///   - hubHost: The host of the Hub API the client is configured with (a Hub emulator in tests).
+    ///   - allowedHosts: Further hosts the caller trusts with callbacks.
+    /// - Throws: ``HubAPIError`` with code ``HubAPIError/Code/invalidArgument`` naming the refused host.
+    public static func checkCallbackURL(_ url: URL, hubHost: String?, allowedHosts: Set<String> = []) throws(HubAPIError) {
+        let host = (url.host ?? "").lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]."))
+        let scheme = url.scheme?.lowercased()
+        let allowed = dockerHubCallbackHosts.union(allowedHosts.map { $0.lowercased() })
+            .union(hubHost.map { [$0.lowercased()] } ?? [])
+        let loopback = HostPolicy.isLoopback(host: host)
+        guard scheme == "https" || scheme == "http", !host.isEmpty else {
+            throw HubAPIError(.invalidArgument, message: "the callback URL must be an absolute http(s) URL")
+        }
+        guard allowed.contains(host), scheme == "https" || loopback else {
+            throw HubAPIError(
+                .invalidArgument,
+                message: "refusing to send a webhook callback to \(scheme ?? "?")://\(host): callbacks go only to Docker "
+                    + "Hub (https://registry.hub.docker.com) unless the host is allowed explicitly; the delivery may be forged")
+        }
     }
 }
