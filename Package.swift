@@ -109,3 +109,9 @@ let package = Package(
         .testTarget(name: "DockyardCLITests", dependencies: ["DockyardTestSupport"], swiftSettings: swiftSettings),
     ]
 )
+
+// Fuzz targets (Fuzz/Targets), built only by scripts/fuzz with `-sanitize=fuzzer` into .build-fuzz; ordinary builds
+// and `swift test` never see them.
+if Context.environment["DOCKYARD_FUZZ"] == "1" {
+    package.targets.append(.target(name: "DockyardFuzzTargets", dependencies: ["Dockyard"], path: "Fuzz/Targets", swiftSettings: swiftSettings))
+}
