@@ -40,8 +40,8 @@ public struct CredentialHelper: Sendable {
     /// How long one operation may take before the helper is killed.
     public var timeout: Duration
 
-    /// The most bytes read from a helper's standard output or standard error: 1 MiB.
-    public static let maxOutputBytes = 1 << 20
+    /// The most bytes read from a helper's standard output or standard error: 4 MiB.
+    public static let maxOutputBytes = 4 << 20
 
     /// The message helpers print when they hold no credentials for a server.
     public static let notFoundMessage = "credentials not found in native keychain"

@@ -46,6 +46,8 @@ public final class AsyncHTTPTransport: HTTPTransport {
         self.clientLogger = clientLogger
 
         var tls = TLSConfiguration.makeClientConfiguration()
+        // TLS 1.2 is the minimum (issue 8); NIOSSL's client default would still accept 1.0 and 1.1.
+        tls.minimumTLSVersion = .tlsv12
         tls.additionalTrustRoots = try configuration.tls.additionalTrustRoots.map { file in
             .certificates(try Self.loadCertificates(from: file))
         }
