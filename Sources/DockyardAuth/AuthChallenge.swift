@@ -68,7 +68,13 @@ public struct AuthChallenge: Hashable, Sendable, CustomStringConvertible {
         var text = scheme.rawValue
         if let token68 { return text + " " + token68 }
         let params = parameters.sorted { $0.key < $1.key }.map { key, value in
-            let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            // Escaped scalar by scalar: a backslash followed by a combining mark is one Character, which a
+            // Character-wise replacement would miss (found by the `challenge` fuzz target).
+            var escaped = ""
+            for scalar in value.unicodeScalars {
+                if scalar == "\\" || scalar == "\"" { escaped.unicodeScalars.append("\\") }
+                escaped.unicodeScalars.append(scalar)
+            }
             return "\(key)=\"\(escaped)\""
         }
         if !params.isEmpty { text += " " + params.joined(separator: ",") }

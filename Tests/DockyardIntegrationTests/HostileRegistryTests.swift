@@ -111,6 +111,33 @@ struct HostileRegistryTests {
         try await Self.expectNoCredentialsAbroad(hostile)
     }
 
+    @Test("An upload Location on another host gets no credentials, not even the ones stored for that host")
+    func foreignUploadLocation() async throws {
+        let hostile = try await HostileRegistry.launch(v2: .basic)
+        defer { hostile.stop() }
+        let foreignName = "\(hostile.foreign.host ?? "127.0.0.2"):\(hostile.foreign.port ?? 80)"
+        var configuration = RegistryClient.Configuration()
+        configuration.endpoints[hostile.name] = hostile.registry
+        configuration.retry = .init(maxAttempts: 1)
+        // The user has credentials stored for both hosts: the registry must not make the client use the second.
+        let store = StaticCredentials([
+            hostile.name: .basic(username: hostile.user, password: hostile.password),
+            foreignName: .basic(username: "bob", password: "foreign-secret-2"),
+        ])
+        let client = try RegistryClient(configuration: configuration, credentials: store)
+        defer { Task { await client.shutdown() } }
+        let bytes = [UInt8](repeating: 1, count: 1_000)
+        let blobs = try client.blobClient(for: try Self.repository(hostile, "foreignlocation"), actions: [.pull, .push])
+        let error = await #expect(throws: (any Error).self) {
+            let source = BlobUploadSource(size: Int64(bytes.count)) { _ in ByteBufferSequence(single: ByteBuffer(bytes: bytes)) }
+            try await blobs.upload(ContentDigest.sha256(of: bytes), from: source)
+        }
+        #expect((error as? AuthError)?.code == .foreignOrigin, "\(String(describing: error))")
+        let foreign = try await hostile.foreignRecords()
+        #expect(!foreign.isEmpty, "the upload went to the foreign Location")
+        try await Self.expectNoCredentialsAbroad(hostile)
+    }
+
     // MARK: - Numbers from the wire
 
     @Test("Upload answers with Range and OCI-Chunk-Min-Length near 2^63 end in a typed error, not a trap",

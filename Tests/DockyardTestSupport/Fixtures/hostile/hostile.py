@@ -28,6 +28,7 @@ Behaviour by path (the repository name picks the misbehaviour, so one server ser
   /v2/hugetoken/manifests/T    401 Bearer whose realm (/token?huge=1) answers a --huge-bytes token body
   /v2/chunkmin/blobs/uploads/  202 with OCI-Chunk-Min-Length: 2^63-1
   /v2/rangepatch/...           PATCH answers 202 with Range: 0-(2^63-1)
+  /v2/foreignlocation/...      POST answers 202 with a Location on the foreign origin, which answers 401 Basic
   /v2/breakput/...             PUT reads part of the body and drops the connection; the session's GET
                                status then answers Range: 0-(2^63-1)
   /v2/<any>/blobs/D            HEAD 404 (so that uploads start)
@@ -213,6 +214,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(entry, 401, {"WWW-Authenticate": challenge})
         if path.startswith("/storage/403/"):
             return self.answer(entry, 403, {"Content-Type": "application/xml"}, b"<Error>AccessDenied</Error>")
+        if path.startswith("/upload/"):
+            # An upload Location on this origin: it asks for credentials of its own.
+            return self.answer(entry, 401, {"WWW-Authenticate": 'Basic realm="foreign-upload"'})
         if path.startswith("/storage/"):
             challenge = f'Bearer realm="{self.foreign_url("/token")}",service="storage",scope="blob:read"'
             return self.answer(entry, 401, {"WWW-Authenticate": challenge})
@@ -277,6 +281,8 @@ class Handler(BaseHTTPRequestHandler):
     def upload(self, entry, path, repo):
         session = f"/v2/{repo}/blobs/uploads/session-1"
         if self.command == "POST":
+            if repo == "foreignlocation":
+                return self.answer(entry, 202, {"Location": self.foreign_url("/upload/session-1"), "Range": "0-0"})
             headers = {"Location": session, "Range": "0-0", "Docker-Upload-UUID": "session-1"}
             if repo == "chunkmin":
                 headers["OCI-Chunk-Min-Length"] = HUGE_RANGE_END
