@@ -5,3 +5,4 @@
 @_exported import DockyardManifests
 @_exported import DockyardReferences
 @_exported import DockyardTransport
+@_exported import DockyardHTTPClient

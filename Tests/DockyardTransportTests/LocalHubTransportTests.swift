@@ -1,4 +1,5 @@
 import Crypto
+import DockyardHTTPClient
 import DockyardTestSupport
 import DockyardTransport
 import Foundation
