@@ -37,7 +37,7 @@ public struct RedirectingTransport: HTTPTransport {
         wrapping base: any HTTPTransport,
         policy: RedirectPolicy = .default,
         hostPolicy: HostPolicy? = nil,
-        logger: Logger = AsyncHTTPTransport.Configuration.silentLogger
+        logger: Logger = TransportDefaults.silentLogger
     ) {
         self.base = base
         self.policy = policy
