@@ -411,6 +411,10 @@ public struct TokenService: Sendable {
     }
 
     static func parseDate(_ string: String) -> Date? {
+        // ASCII only, as RFC 3339 is: Foundation's formatters can trap on crafted non-ASCII input.
+        guard !string.isEmpty, string.utf8.count <= 64, string.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else {
+            return nil
+        }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         if let date = formatter.date(from: string) { return date }

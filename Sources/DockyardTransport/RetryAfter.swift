@@ -43,7 +43,12 @@ enum HTTPDate {
     ]
 
     /// Parses an HTTP date in any of the three formats; `nil` when it is none of them.
+    ///
+    /// Only printable ASCII of at most 64 bytes reaches `DateFormatter`: an HTTP date is nothing else, and Foundation's
+    /// formatter traps on some non-ASCII input (a combining mark after a digit; found by the `retry-after` fuzz
+    /// target), which a hostile server must not be able to send.
     static func parse(_ text: String) -> Date? {
+        guard !text.isEmpty, text.utf8.count <= 64, text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return nil }
         // asctime pads a one-digit day with a space ("Nov  6"): collapse runs of spaces.
         let normalised = text.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
         for format in formats {

@@ -25,7 +25,7 @@ struct WireNumberPropertyTests {
     func rangeRoundTrip(seed: UInt64) {
         var generator = SeededGenerator(state: seed)
         for _ in 0..<2_000 {
-            let end = Swift.max(2, number(&generator))
+            let end = Swift.max(2, Self.number(&generator))
             // What a registry answers after receiving [0, end): "0-(end-1)".
             let header = BlobProtocol.chunkContentRange(0..<end)
             #expect(BlobProtocol.uploadOffset(fromRange: header) == end, "\(header)")
@@ -41,10 +41,10 @@ struct WireNumberPropertyTests {
     func chunksInBounds(seed: UInt64) {
         var generator = SeededGenerator(state: seed)
         for _ in 0..<5_000 {
-            let total = number(&generator)
-            let offset = number(&generator)
+            let total = Self.number(&generator)
+            let offset = Self.number(&generator)
             let size = BlobProtocol.chunkSize(
-                configured: Int(truncatingIfNeeded: number(&generator)), minimum: number(&generator))
+                configured: Int(truncatingIfNeeded: Self.number(&generator)), minimum: Self.number(&generator))
             #expect(size >= 1)
             if let chunk = BlobProtocol.nextChunk(offset: offset, total: total, chunkSize: size) {
                 #expect(chunk.lowerBound == offset && chunk.upperBound <= total && !chunk.isEmpty)
@@ -58,9 +58,9 @@ struct WireNumberPropertyTests {
     func contentRangeRoundTrip(seed: UInt64) {
         var generator = SeededGenerator(state: seed)
         for _ in 0..<2_000 {
-            let first = number(&generator)
-            let last = Swift.max(first, number(&generator))
-            let total = number(&generator)
+            let first = Self.number(&generator)
+            let last = Swift.max(first, Self.number(&generator))
+            let total = Self.number(&generator)
             let parsed = BlobProtocol.contentRangeStart("bytes \(first)-\(last)/\(total)")
             #expect(parsed?.first == first)
             #expect(parsed?.total == total)
