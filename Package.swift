@@ -34,6 +34,7 @@ let package = Package(
         .library(name: "DockyardBlobTransfer", targets: ["DockyardBlobTransfer"]),
         .library(name: "DockyardHubAPI", targets: ["DockyardHubAPI"]),
         .library(name: "Dockyard", targets: ["Dockyard"]),
+        .library(name: "DockyardRegistryServer", targets: ["DockyardRegistryServer"]),
         .executable(name: "dockyard", targets: ["dockyard"]),
     ],
     dependencies: [
@@ -78,9 +79,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "DockyardRegistryServer",
+            dependencies: [
+                "DockyardReferences", crypto, nioCore, nioHTTP1,
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "dockyard",
-            dependencies: ["Dockyard", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Dockyard", "DockyardRegistryServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Examples/dockyard",
             swiftSettings: swiftSettings
         ),
@@ -106,6 +119,7 @@ let package = Package(
         .testTarget(name: "DockyardBlobTransferTests", dependencies: ["DockyardBlobTransfer", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardHubAPITests", dependencies: ["DockyardHubAPI", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardIntegrationTests", dependencies: ["Dockyard", "DockyardTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DockyardRegistryServerTests", dependencies: ["DockyardRegistryServer", "Dockyard", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardCLITests", dependencies: ["DockyardTestSupport"], swiftSettings: swiftSettings),
     ]
 )

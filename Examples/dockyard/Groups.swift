@@ -19,6 +19,7 @@ extension DockyardCommand {
             RateLimitCommand.self,
             Search.self,
             Hub.self,
+            Serve.self,
         ]
     }
 }
