@@ -23,6 +23,25 @@ enum Outcome<Value> {
     case failure(Response)
 }
 
+/// The fields of a manifest or index the registry checks; everything else is stored as sent.
+private struct WireManifest: Decodable {
+    var schemaVersion: Int?
+    var mediaType: String?
+    var artifactType: String?
+    var config: WireDescriptor?
+    var layers: [WireDescriptor]?
+    var manifests: [WireDescriptor]?
+    var subject: WireDescriptor?
+    var annotations: [String: String]?
+}
+
+private struct WireDescriptor: Decodable {
+    var mediaType: String?
+    var digest: String?
+    var size: Int64?
+    var urls: [String]?
+}
+
 private struct CheckedDescriptor {
     var mediaType: String
     var digest: String
@@ -141,23 +160,24 @@ extension RegistryRouter {
     /// that what it references was pushed to the repository.
     private func checkManifest(_ bytes: ByteBuffer, contentType: String?, repository name: String) async -> Checked {
         func invalid(_ message: String) -> Checked { .failure(.error(.badRequest, .manifestInvalid, message)) }
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(bytes.readableBytesView))) as? [String: Any] else {
-            return invalid("the manifest is not a JSON object")
+        let wire: WireManifest
+        do {
+            wire = try JSONDecoder().decode(WireManifest.self, from: Data(bytes.readableBytesView))
+        } catch {
+            return invalid("the manifest is not valid JSON of a manifest or index: \(error)")
         }
         let declared = contentType?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        let bodyType = object["mediaType"] as? String
-        if object["mediaType"] != nil, bodyType == nil { return invalid("mediaType is not a string") }
         let mediaType: String
-        if let bodyType {
+        if let bodyType = wire.mediaType {
             if let declared, ManifestMediaType.known.contains(declared), declared != bodyType {
                 return invalid("the body's mediaType \(bodyType) differs from Content-Type \(declared)")
             }
             mediaType = bodyType
         } else if let declared, ManifestMediaType.known.contains(declared) {
             mediaType = declared
-        } else if object["manifests"] != nil {
+        } else if wire.manifests != nil {
             mediaType = ManifestMediaType.ociIndex
-        } else if object["config"] != nil {
+        } else if wire.config != nil {
             mediaType = ManifestMediaType.ociManifest
         } else if let declared, !declared.isEmpty {
             mediaType = declared
@@ -167,47 +187,41 @@ extension RegistryRouter {
         if mediaType == ManifestMediaType.dockerSchema1 || mediaType == ManifestMediaType.dockerSchema1Signed {
             return .success(ManifestRecord(mediaType: mediaType, size: Int64(bytes.readableBytes)))
         }
-        guard let version = object["schemaVersion"] as? NSNumber, version.intValue == 2, !(version is Bool) else {
-            return invalid("schemaVersion must be 2")
-        }
-        func descriptor(_ value: Any?, _ field: String) -> Outcome<CheckedDescriptor> {
-            guard let value = value as? [String: Any] else {
-                return .failure(.error(.badRequest, .manifestInvalid, "\(field) is not a descriptor"))
+        guard wire.schemaVersion == 2 else { return invalid("schemaVersion must be 2") }
+        func descriptor(_ value: WireDescriptor?, _ field: String) -> Outcome<CheckedDescriptor> {
+            guard let value else {
+                return .failure(.error(.badRequest, .manifestInvalid, "\(field) is missing"))
             }
-            guard let type = value["mediaType"] as? String, !type.isEmpty else {
+            guard let type = value.mediaType, !type.isEmpty else {
                 return .failure(.error(.badRequest, .manifestInvalid, "\(field) has no mediaType"))
             }
-            guard let digestText = value["digest"] as? String, let digest = RegistryNames.digest(digestText) else {
+            guard let digestText = value.digest, let digest = RegistryNames.digest(digestText) else {
                 return .failure(.error(.badRequest, .manifestInvalid, "\(field) has no valid digest"))
             }
-            guard let sizeNumber = value["size"] as? NSNumber, !(sizeNumber is Bool), sizeNumber.int64Value >= 0,
-                sizeNumber.doubleValue == Double(sizeNumber.int64Value)
-            else {
+            guard let size = value.size, size >= 0 else {
                 return .failure(.error(.badRequest, .manifestInvalid, "\(field) has no valid size"))
             }
-            let urls = (value["urls"] as? [Any]) ?? []
-            let external = !urls.isEmpty || type.contains("nondistributable")
+            let external = !(value.urls ?? []).isEmpty || type.contains("nondistributable")
                 || type == "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
-            return .success(CheckedDescriptor(mediaType: type, digest: digest.description, size: sizeNumber.int64Value, external: external))
+            return .success(CheckedDescriptor(mediaType: type, digest: digest.description, size: size, external: external))
         }
         var subject: String?
-        if object["subject"] != nil {
-            switch descriptor(object["subject"], "subject") {
+        if wire.subject != nil {
+            switch descriptor(wire.subject, "subject") {
             case .failure(let response): return .failure(response)
             case .success(let value): subject = value.digest
             }
         }
-        var artifactType = object["artifactType"] as? String
-        let annotations = object["annotations"] as? [String: String]
-        if ManifestMediaType.images.contains(mediaType) || object["config"] != nil {
+        var artifactType = wire.artifactType
+        if ManifestMediaType.images.contains(mediaType) || wire.config != nil {
             var blobs: [CheckedDescriptor] = []
-            switch descriptor(object["config"], "config") {
+            switch descriptor(wire.config, "config") {
             case .failure(let response): return .failure(response)
             case .success(let config):
                 blobs.append(config)
                 if artifactType == nil, mediaType == ManifestMediaType.ociManifest { artifactType = config.mediaType }
             }
-            guard let layers = object["layers"] as? [Any] else { return invalid("layers is missing") }
+            guard let layers = wire.layers else { return invalid("layers is missing") }
             for (index, layer) in layers.enumerated() {
                 switch descriptor(layer, "layers[\(index)]") {
                 case .failure(let response): return .failure(response)
@@ -222,8 +236,8 @@ extension RegistryRouter {
                     return invalid("blob \(blob.digest) has \(size) bytes, the manifest says \(blob.size)")
                 }
             }
-        } else if ManifestMediaType.indexes.contains(mediaType) || object["manifests"] != nil {
-            guard let manifests = object["manifests"] as? [Any] else { return invalid("manifests is missing") }
+        } else if ManifestMediaType.indexes.contains(mediaType) || wire.manifests != nil {
+            guard let manifests = wire.manifests else { return invalid("manifests is missing") }
             for (index, entry) in manifests.enumerated() {
                 switch descriptor(entry, "manifests[\(index)]") {
                 case .failure(let response): return .failure(response)
@@ -240,7 +254,7 @@ extension RegistryRouter {
         }
         return .success(ManifestRecord(
             mediaType: mediaType, size: Int64(bytes.readableBytes), subject: subject, artifactType: artifactType,
-            annotations: annotations
+            annotations: wire.annotations
         ))
     }
 
