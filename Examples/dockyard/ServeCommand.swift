@@ -3,12 +3,6 @@ import Dockyard
 import DockyardRegistryServer
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 extension DockyardCommand {
     /// `dockyard serve [--address HOST:PORT] [--storage DIR] [--htpasswd FILE] [--read-only]`: an OCI registry in
     /// this process, like `crane registry serve`. Logs one line per request on stderr; stops on SIGINT or SIGTERM.
