@@ -156,7 +156,9 @@ extension BlobTransferError {
                 .denied,
                 message: "\(action)\(subject) was denied (403) by \(target): the account lacks permission for this repository",
                 digest: digest, status: status, url: url, registryErrors: details)
-        case 404 where codes.contains("BLOB_UPLOAD_UNKNOWN"):
+        case 404 where codes.contains("BLOB_UPLOAD_UNKNOWN") || codes.contains("BLOB_UPLOAD_INVALID"):
+            // distribution 2.8 answers 404 BLOB_UPLOAD_INVALID when it cancels a session whose size went past the
+            // offset of its last Location (a request body cut in the middle).
             return BlobTransferError(
                 .uploadNotFound,
                 message: "\(action)\(subject) failed: the upload session at \(target) no longer exists; start the upload again",

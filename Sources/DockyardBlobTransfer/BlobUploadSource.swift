@@ -159,7 +159,9 @@ struct ReadPacer {
     private let limit: Int
     private var alive: [WeakStorage] = []
     /// Set once a wait times out: this transport keeps buffers, so pacing cannot help it.
-    private var disabled = false
+    private(set) var disabled = false
+    /// How many tracked buffers the pacer still watches (alive or not yet swept).
+    var trackedCount: Int { alive.count }
 
     init(limit: Int) { self.limit = limit }
 

@@ -1,3 +1,4 @@
+import DockyardTransport
 import Foundation
 
 extension HubClient {
@@ -8,7 +9,7 @@ extension HubClient {
     ///
     /// - Parameter pageSize: Items per page.
     /// - Returns: The tokens as a list.
-    public func accessTokens(pageSize: Int? = nil) -> HubList<HubAccessToken> {
+    public func accessTokens(pageSize: Int? = nil) -> PageSequence<HubAccessToken> {
         pagedList("/v2/access-tokens", pageSize: pageSize, auth: .required)
     }
 
@@ -70,7 +71,7 @@ extension HubClient {
     ///   - organization: The organization.
     ///   - pageSize: Items per page.
     /// - Returns: The tokens as a list.
-    public func organizationAccessTokens(of organization: String, pageSize: Int? = nil) -> HubList<HubOrganizationAccessToken> {
+    public func organizationAccessTokens(of organization: String, pageSize: Int? = nil) -> PageSequence<HubOrganizationAccessToken> {
         pagedList("/v2/orgs/\(HubClient.segment(organization))/access-tokens", pageSize: pageSize, auth: .required)
     }
 

@@ -1,3 +1,4 @@
+import DockyardTransport
 import Foundation
 
 /// Which build rules a trigger starts.
@@ -51,7 +52,7 @@ extension HubClient {
     ///
     /// - Parameter path: The repository.
     /// - Returns: The rules as a list.
-    public func buildRules(of path: HubRepositoryPath) -> HubList<HubBuildRule> {
+    public func buildRules(of path: HubRepositoryPath) -> PageSequence<HubBuildRule> {
         pagedList("/v2/repositories/\(path.ns)/\(path.repo)/autobuild/tags/", auth: .required)
     }
 
@@ -145,7 +146,7 @@ extension HubClient {
     ///   - path: The repository.
     ///   - pageSize: Items per page.
     /// - Returns: The builds as a list.
-    public func builds(of path: HubRepositoryPath, pageSize: Int? = nil) -> HubList<HubBuild> {
+    public func builds(of path: HubRepositoryPath, pageSize: Int? = nil) -> PageSequence<HubBuild> {
         pagedList("/v2/repositories/\(path.ns)/\(path.repo)/buildhistory/", pageSize: pageSize)
     }
 

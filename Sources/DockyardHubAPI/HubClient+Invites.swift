@@ -1,3 +1,4 @@
+import DockyardTransport
 import Foundation
 
 extension HubClient {
@@ -25,7 +26,7 @@ extension HubClient {
     ///
     /// - Parameter organization: The organization.
     /// - Returns: The invites as a list.
-    public func invites(of organization: String) -> HubList<HubInvite> {
+    public func invites(of organization: String) -> PageSequence<HubInvite> {
         singlePageList("/v2/orgs/\(HubClient.segment(organization))/invites", auth: .required)
     }
 

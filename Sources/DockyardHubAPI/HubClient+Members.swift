@@ -1,3 +1,4 @@
+import DockyardTransport
 import Foundation
 
 /// Which members an organization's member list includes.
@@ -28,7 +29,7 @@ extension HubClient {
     ///   - type: Members, invitees or both.
     ///   - pageSize: Items per page.
     /// - Returns: The members as a list.
-    public func members(of organization: String, search: String? = nil, role: HubRole? = nil, type: HubMemberType? = nil, pageSize: Int? = nil) -> HubList<HubOrganizationMember> {
+    public func members(of organization: String, search: String? = nil, role: HubRole? = nil, type: HubMemberType? = nil, pageSize: Int? = nil) -> PageSequence<HubOrganizationMember> {
         var query: [URLQueryItem] = []
         if let search, !search.isEmpty { query.append(URLQueryItem(name: "search", value: search)) }
         if let role { query.append(URLQueryItem(name: "role", value: role.requestValue)) }

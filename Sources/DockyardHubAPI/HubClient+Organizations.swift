@@ -1,3 +1,4 @@
+import DockyardTransport
 import Foundation
 
 extension HubClient {
@@ -5,7 +6,7 @@ extension HubClient {
     ///
     /// - Parameter pageSize: Items per page.
     /// - Returns: The organizations as a list.
-    public func organizations(pageSize: Int? = nil) -> HubList<HubOrganization> {
+    public func organizations(pageSize: Int? = nil) -> PageSequence<HubOrganization> {
         pagedList("/v2/user/orgs/", pageSize: pageSize, auth: .required)
     }
 
@@ -53,7 +54,7 @@ extension HubClient {
     ///   - to: Only events at or before this time.
     ///   - pageSize: Items per page.
     /// - Returns: The events as a list.
-    public func auditLog(of account: String, action: String? = nil, name: String? = nil, actor: String? = nil, from: Date? = nil, to: Date? = nil, pageSize: Int? = nil) -> HubList<HubAuditLogEntry> {
+    public func auditLog(of account: String, action: String? = nil, name: String? = nil, actor: String? = nil, from: Date? = nil, to: Date? = nil, pageSize: Int? = nil) -> PageSequence<HubAuditLogEntry> {
         var query: [URLQueryItem] = []
         if let action { query.append(URLQueryItem(name: "action", value: action)) }
         if let name { query.append(URLQueryItem(name: "name", value: name)) }
@@ -62,9 +63,9 @@ extension HubClient {
         if let to { query.append(URLQueryItem(name: "to", value: HubJSON.formatDate(to))) }
         let filters = query
         let client = self
-        let size = pageSize ?? configuration.pageSize
         let path = "/v2/auditlogs/\(HubClient.segment(account))"
-        return HubList { cursor in
+        return PageSequence(pageSize: pageSize ?? configuration.pageSize) { (cursor: HubPageCursor?, size: Int?) in
+            let size = size ?? client.configuration.pageSize
             var number = 1
             if case .page(let n) = cursor { number = n }
             let pageURL = try client.url(path, query: filters + [
@@ -72,7 +73,7 @@ extension HubClient {
             ])
             let envelope = try await client.json(PageEnvelope<HubAuditLogEntry>.self, .GET, pageURL, auth: .required)
             let full = envelope.results.count >= size
-            return HubPage(items: envelope.results, totalCount: envelope.count, next: full ? .page(number + 1) : nil)
+            return HubFetchedPage(items: envelope.results, next: full ? .page(number + 1) : nil, totalCount: envelope.count)
         }
     }
 }

@@ -1,3 +1,4 @@
+import DockyardTransport
 import Foundation
 
 /// How a namespace's repository list is ordered.
@@ -28,7 +29,7 @@ extension HubClient {
     ///   - pageSize: Items per page (1–100).
     /// - Returns: The repositories as a list; iterating throws ``HubAPIError`` (``HubAPIError/Code/notFound`` for an
     ///   unknown namespace).
-    public func repositories(in namespace: String, name: String? = nil, ordering: HubRepositoryOrdering? = nil, pageSize: Int? = nil) -> HubList<HubRepository> {
+    public func repositories(in namespace: String, name: String? = nil, ordering: HubRepositoryOrdering? = nil, pageSize: Int? = nil) -> PageSequence<HubRepository> {
         var query: [URLQueryItem] = []
         if let name, !name.isEmpty { query.append(URLQueryItem(name: "name", value: name)) }
         if let ordering { query.append(URLQueryItem(name: "ordering", value: ordering.rawValue)) }

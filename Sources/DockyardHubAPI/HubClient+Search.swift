@@ -1,3 +1,4 @@
+import DockyardTransport
 import Foundation
 
 /// The filters `docker search --filter` accepts, applied to results the way the docker daemon applies them.
@@ -109,7 +110,7 @@ extension HubClient {
     ///   - term: The search term.
     ///   - pageSize: Results per page, 1–100.
     /// - Returns: The results as a list.
-    public func searchAll(_ term: String, pageSize: Int? = nil) -> HubList<HubSearchResult> {
+    public func searchAll(_ term: String, pageSize: Int? = nil) -> PageSequence<HubSearchResult> {
         struct Response: Decodable {
             var numPages: Int?
             var numResults: Int?
@@ -118,8 +119,8 @@ extension HubClient {
             enum CodingKeys: String, CodingKey { case numPages = "num_pages", numResults = "num_results", page, results }
         }
         let client = self
-        let size = min(pageSize ?? configuration.pageSize, 100)
-        return HubList { cursor in
+        return PageSequence(pageSize: pageSize ?? configuration.pageSize) { (cursor: HubPageCursor?, size: Int?) in
+            let size = min(size ?? client.configuration.pageSize, 100)
             var number = 1
             if case .page(let n) = cursor { number = n }
             let searchURL = try client.url("/v1/search", query: [
@@ -128,7 +129,7 @@ extension HubClient {
             ], base: client.configuration.effectiveSearchURL)
             let response = try await client.json(Response.self, .GET, searchURL, auth: .none)
             let more = number < (response.numPages ?? number)
-            return HubPage(items: response.results ?? [], totalCount: response.numResults, next: more ? .page(number + 1) : nil)
+            return HubFetchedPage(items: response.results ?? [], next: more ? .page(number + 1) : nil, totalCount: response.numResults)
         }
     }
 
@@ -147,11 +148,11 @@ extension HubClient {
         sort: HubCatalogSort = .bestMatch,
         ascending: Bool = false,
         pageSize: Int? = nil
-    ) -> HubList<HubCatalogSearchResult> {
+    ) -> PageSequence<HubCatalogSearchResult> {
         struct Response: Decodable { var total: Int?; var results: [HubCatalogSearchResult]? }
         let client = self
-        let size = min(pageSize ?? configuration.pageSize, 100)
-        return HubList { cursor in
+        return PageSequence(pageSize: pageSize ?? configuration.pageSize) { (cursor: HubPageCursor?, size: Int?) in
+            let size = min(size ?? client.configuration.pageSize, 100)
             var from = 0
             if case .offset(let offset) = cursor { from = offset }
             var query = [URLQueryItem(name: "query", value: query), URLQueryItem(name: "from", value: String(from)),
@@ -165,7 +166,7 @@ extension HubClient {
             let items = response.results ?? []
             let next = from + items.count
             let more = !items.isEmpty && next < (response.total ?? 0)
-            return HubPage(items: items, totalCount: response.total, next: more ? .offset(next) : nil)
+            return HubFetchedPage(items: items, next: more ? .offset(next) : nil, totalCount: response.total)
         }
     }
 
@@ -176,7 +177,7 @@ extension HubClient {
     ///   - officialOnly: Only official images.
     ///   - pageSize: Results per page.
     /// - Returns: Every result as a list.
-    public func searchRepositories(_ query: String, officialOnly: Bool = false, pageSize: Int? = nil) -> HubList<HubRepositorySearchResult> {
+    public func searchRepositories(_ query: String, officialOnly: Bool = false, pageSize: Int? = nil) -> PageSequence<HubRepositorySearchResult> {
         var items = [URLQueryItem(name: "query", value: query)]
         if officialOnly { items.append(URLQueryItem(name: "is_official", value: "true")) }
         return pagedList("/v2/search/repositories/", query: items, pageSize: pageSize)

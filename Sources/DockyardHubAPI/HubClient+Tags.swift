@@ -1,3 +1,4 @@
+import DockyardTransport
 import Foundation
 
 extension HubClient {
@@ -9,7 +10,7 @@ extension HubClient {
     ///   - path: The repository.
     ///   - pageSize: Items per page (1–100).
     /// - Returns: The tags as a list; iterating throws ``HubAPIError``.
-    public func tags(in path: HubRepositoryPath, pageSize: Int? = nil) -> HubList<HubTag> {
+    public func tags(in path: HubRepositoryPath, pageSize: Int? = nil) -> PageSequence<HubTag> {
         pagedList("/v2/namespaces/\(path.ns)/repositories/\(path.repo)/tags", pageSize: pageSize)
     }
 

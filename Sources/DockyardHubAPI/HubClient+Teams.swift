@@ -1,3 +1,4 @@
+import DockyardTransport
 import Foundation
 
 extension HubClient {
@@ -9,7 +10,7 @@ extension HubClient {
     ///   - username: Only teams this user belongs to.
     ///   - pageSize: Items per page.
     /// - Returns: The teams as a list.
-    public func teams(of organization: String, search: String? = nil, username: String? = nil, pageSize: Int? = nil) -> HubList<HubTeam> {
+    public func teams(of organization: String, search: String? = nil, username: String? = nil, pageSize: Int? = nil) -> PageSequence<HubTeam> {
         var query: [URLQueryItem] = []
         if let search, !search.isEmpty { query.append(URLQueryItem(name: "search", value: search)) }
         if let username { query.append(URLQueryItem(name: "username", value: username)) }
@@ -76,7 +77,7 @@ extension HubClient {
     ///   - search: Only members whose name contains this.
     ///   - pageSize: Items per page.
     /// - Returns: The members as a list.
-    public func teamMembers(of team: String, in organization: String, search: String? = nil, pageSize: Int? = nil) -> HubList<HubUser> {
+    public func teamMembers(of team: String, in organization: String, search: String? = nil, pageSize: Int? = nil) -> PageSequence<HubUser> {
         var query: [URLQueryItem] = []
         if let search, !search.isEmpty { query.append(URLQueryItem(name: "search", value: search)) }
         return pagedList("/v2/orgs/\(HubClient.segment(organization))/groups/\(HubClient.segment(team))/members", query: query, pageSize: pageSize, auth: .required)
@@ -142,7 +143,7 @@ extension HubClient {
     ///
     /// - Parameter path: The repository.
     /// - Returns: The permissions as a list.
-    public func teamPermissions(on path: HubRepositoryPath) -> HubList<HubTeamPermission> {
+    public func teamPermissions(on path: HubRepositoryPath) -> PageSequence<HubTeamPermission> {
         pagedList("/v2/repositories/\(path.ns)/\(path.repo)/groups/", auth: .required)
     }
 

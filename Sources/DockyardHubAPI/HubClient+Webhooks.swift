@@ -1,3 +1,4 @@
+import DockyardTransport
 import Foundation
 
 extension HubClient {
@@ -5,7 +6,7 @@ extension HubClient {
     ///
     /// - Parameter path: The repository.
     /// - Returns: The pipelines as a list.
-    public func webhookPipelines(of path: HubRepositoryPath) -> HubList<HubWebhookPipeline> {
+    public func webhookPipelines(of path: HubRepositoryPath) -> PageSequence<HubWebhookPipeline> {
         pagedList("/v2/repositories/\(path.ns)/\(path.repo)/webhook_pipeline/", auth: .required)
     }
 

@@ -11,7 +11,7 @@ import NIOHTTP1
 /// log in with the docker.io credentials of the credential provider given at creation (the same store registry pulls
 /// use, key ``Configuration/effectiveCredentialKey``). Anonymous calls work without either.
 ///
-/// The session token is renewed ahead of its expiry without the caller noticing. Lists are ``HubList`` sequences
+/// The session token is renewed ahead of its expiry without the caller noticing. Lists are `PageSequence`s
 /// that fetch every page on demand. Errors are ``HubAPIError``;
 /// a request that got no answer at all throws the transport's `TransportError` (timeouts, refused connections).
 public struct HubClient: Sendable {

@@ -116,7 +116,7 @@ struct ImageTests {
         for (path, digest) in ours { #expect(path == "sha256/\(digest.encoded)") }
     }
 
-    @Test("Pulling into a layout that holds some blobs fetches only the missing ones")
+    @Test("Pulling into a layout that holds some blobs fetches only the missing ones", .privateFaultProxies)
     func partialLayout() async throws {
         let hub = try LocalHub.required()
         let (source, sourceLayout) = try ImageFixtures.layout()
@@ -137,7 +137,7 @@ struct ImageTests {
         let (again, blobGets) = try await hub.fault.withScenario(.none) { proxy in
             let mark = proxy.logMark()
             let again = try await client.pull(reference, into: targetLayout)
-            let gets = try proxy.requests(since: mark).filter {
+            let gets = try await proxy.requests(since: mark).filter {
                 $0.method == "GET" && ($0.path ?? "").hasPrefix("/v2/\(reference.path)/blobs/sha256:")
             }
             return (again, gets)
@@ -148,7 +148,7 @@ struct ImageTests {
         #expect(targetLayout.contains(removed))
     }
 
-    @Test("A connection reset in the middle of a layer resumes with Range and fetches no byte twice")
+    @Test("A connection reset in the middle of a layer resumes with Range and fetches no byte twice", .privateFaultProxies)
     func resetMidBlob() async throws {
         let hub = try LocalHub.required()
         let (source, sourceLayout) = try ImageFixtures.layout()
@@ -168,7 +168,7 @@ struct ImageTests {
         ) { proxy in
             let mark = proxy.logMark()
             try await client.pull(reference, into: targetLayout)
-            return try proxy.requests(since: mark).filter { $0.method == "GET" && ($0.path ?? "").hasSuffix("\(layer.digest)") }
+            return try await proxy.requests(since: mark).filter { $0.method == "GET" && ($0.path ?? "").hasSuffix("\(layer.digest)") }
         }
         #expect(targetLayout.contains(layer))
         #expect(entries.count == 2)
@@ -184,7 +184,7 @@ struct ImageTests {
         #expect(Int64(fetched) < layer.size + Int64(sentBeforeReset))
     }
 
-    @Test("A corrupted byte fails the pull with a digest error and leaves no file behind")
+    @Test("A corrupted byte fails the pull with a digest error and leaves no file behind", .privateFaultProxies)
     func corruptBlob() async throws {
         let hub = try LocalHub.required()
         let (source, sourceLayout) = try ImageFixtures.layout()
@@ -231,7 +231,7 @@ struct ImageTests {
         #expect(try await client.resolve(to).digest == built.entry.digest)
     }
 
-    @Test("Copy between registries streams blobs and keeps the index digest")
+    @Test("Copy between registries streams blobs and keeps the index digest", .privateFaultProxies)
     func copyAcrossRegistries() async throws {
         let hub = try LocalHub.required()
         let (source, sourceLayout) = try ImageFixtures.layout()

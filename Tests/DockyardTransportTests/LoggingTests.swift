@@ -38,7 +38,7 @@ struct CapturingHandler: LogHandler {
     }
 }
 
-@Suite("Logging against localhub", .serialized, .requiresLocalHub)
+@Suite("Logging against localhub", .requiresLocalHub, .tags(.integration))
 struct LoggingTests {
     @Test("trace logs show the request, HTTP/2 over TLS, and never the credentials")
     func noCredentialsInLogs() async throws {
