@@ -33,6 +33,7 @@ let package = Package(
         .library(name: "DockyardAuth", targets: ["DockyardAuth"]),
         .library(name: "DockyardBlobTransfer", targets: ["DockyardBlobTransfer"]),
         .library(name: "DockyardHubAPI", targets: ["DockyardHubAPI"]),
+        .library(name: "DockyardImageBuilder", targets: ["DockyardImageBuilder"]),
         .library(name: "Dockyard", targets: ["Dockyard"]),
         .library(name: "DockyardRegistryServer", targets: ["DockyardRegistryServer"]),
         .executable(name: "dockyard", targets: ["dockyard"]),
@@ -71,11 +72,18 @@ let package = Package(
             dependencies: ["DockyardReferences", "DockyardTransport", "DockyardAuth", nioCore, nioHTTP1, logging],
             swiftSettings: swiftSettings
         ),
+        .systemLibrary(name: "CDockyardZlib", path: "Sources/CDockyardZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "DockyardImageBuilder",
+            dependencies: ["DockyardReferences", "DockyardManifests", "CDockyardZlib"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Dockyard",
             dependencies: [
                 "DockyardReferences", "DockyardManifests", "DockyardTransport", "DockyardAuth",
                 "DockyardBlobTransfer", "DockyardHubAPI", nioCore, nioHTTP1, logging,
+                "DockyardImageBuilder",
             ],
             swiftSettings: swiftSettings
         ),
@@ -118,6 +126,7 @@ let package = Package(
         .testTarget(name: "DockyardAuthTests", dependencies: ["DockyardAuth", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardBlobTransferTests", dependencies: ["DockyardBlobTransfer", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardHubAPITests", dependencies: ["DockyardHubAPI", "DockyardTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DockyardImageBuilderTests", dependencies: ["DockyardImageBuilder", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardIntegrationTests", dependencies: ["Dockyard", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardRegistryServerTests", dependencies: ["DockyardRegistryServer", "Dockyard", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardCLITests", dependencies: ["DockyardTestSupport"], swiftSettings: swiftSettings),

@@ -20,6 +20,11 @@ extension DockyardCommand {
             Search.self,
             Hub.self,
             Serve.self,
+            Append.self,
+            Mutate.self,
+            Config.self,
+            Inspect.self,
+            Tag.self,
         ]
     }
 }
