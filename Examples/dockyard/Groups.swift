@@ -20,6 +20,7 @@ extension DockyardCommand {
             Search.self,
             Hub.self,
             Serve.self,
+            Demo.self,
             Append.self,
             Mutate.self,
             Config.self,

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import NIOConcurrencyHelpers
+import NIOPosix
 
 /// Checks HTTP Basic credentials against the configured users.
 struct Authenticator: Sendable {
@@ -50,7 +51,7 @@ struct Authenticator: Sendable {
     var isEnabled: Bool { users != nil }
 
     /// The authenticated user for an `Authorization` header, nil when the credentials are missing or wrong.
-    func user(for authorization: String?) -> String? {
+    func user(for authorization: String?) async -> String? {
         guard let users else { return nil }
         guard let authorization, authorization.count < 4096 else { return nil }
         let parts = authorization.split(separator: " ", maxSplits: 1)
@@ -69,7 +70,9 @@ struct Authenticator: Sendable {
         case .bcrypt(let hash):
             let given = SHA256.hash(data: Data(password.utf8))
             if verified.withLockedValue({ $0[user] }) == given { return user }
-            guard Bcrypt.verify(password: password, hash: hash) else { return nil }
+            // bcrypt takes a while by design: off the cooperative threads that serve other requests.
+            let matches = try? await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password: password, hash: hash) }
+            guard matches == true else { return nil }
             verified.withLockedValue { $0[user] = given }
             return user
         case nil:

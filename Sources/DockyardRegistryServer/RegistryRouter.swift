@@ -147,7 +147,7 @@ struct RegistryRouter: Sendable {
     func handle(_ request: inout Request, body: RequestBody) async -> Response {
         let endpoint = Endpoint(path: request.path)
         if authenticator.isEnabled {
-            guard let user = authenticator.user(for: request.header("Authorization")) else {
+            guard let user = await authenticator.user(for: request.header("Authorization")) else {
                 var response = Response.error(.unauthorized, .unauthorized, "authentication required")
                 response.headers.add(name: "WWW-Authenticate", value: "Basic realm=\"Dockyard registry\"")
                 return response
