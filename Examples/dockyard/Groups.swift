@@ -19,6 +19,11 @@ extension DockyardCommand {
             RateLimitCommand.self,
             Search.self,
             Hub.self,
+            Append.self,
+            Mutate.self,
+            Config.self,
+            Inspect.self,
+            Tag.self,
         ]
     }
 }

@@ -66,11 +66,7 @@ enum HubCLI {
         let session: HubSessionSource = useKeptSession ? .stored(try sessionStore(global, hub)) : .anonymous
         return try await ClientFactory.run({ transport in
             let client = try HubClient(configuration: .init(baseURL: baseURL), session: session, transport: transport)
-            do {
-                return try await body(client)
-            } catch let error as HubAPIError {
-                throw HubCLIFailure(error)
-            }
+            return try await body(client)
         }, on: transport, shutdown: { await transport.shutdown() })
     }
 
@@ -152,17 +148,13 @@ enum HubCLI {
     }
 }
 
-/// A Hub error with the CLI's own hint: the SDK's errors name SDK calls, the CLI names its commands.
-struct HubCLIFailure: Error, CustomStringConvertible {
-    let error: HubAPIError
-
-    init(_ error: HubAPIError) { self.error = error }
-
-    var description: String {
+extension HubCLI {
+    /// The CLI's hint for a Hub error: the SDK's errors name SDK calls, the CLI names its commands.
+    static func hint(for error: HubAPIError) -> String? {
         switch error.code {
-        case .unauthorized, .notLoggedIn: return "\(error) (log in with `dockyard hub login`)"
-        case .twoFactorRequired: return "\(error) (pass the code with --otp)"
-        default: return error.description
+        case .unauthorized, .notLoggedIn: return "log in with `dockyard hub login`"
+        case .twoFactorRequired: return "pass the code with --otp"
+        default: return nil
         }
     }
 }

@@ -1,4 +1,5 @@
 import DockyardAuth
+import DockyardHTTPClient
 import DockyardHubAPI
 import DockyardTransport
 import Logging

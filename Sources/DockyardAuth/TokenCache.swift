@@ -46,6 +46,8 @@ public actor TokenCache {
 
     private var entries: [Key: Entry] = [:]
     private var nextID: UInt64 = 0
+    /// Requests waiting on a fetch in flight, per key; lets a test release a gated fetch once every waiter queued.
+    private(set) var waitingOnFetch: [Key: Int] = [:]
     private let now: @Sendable () -> ContinuousClock.Instant
 
     /// Creates an empty cache.
@@ -67,6 +69,8 @@ public actor TokenCache {
         case .ready(let token) where token.isFresh(at: now()):
             return token
         case .pending(let task, _):
+            waitingOnFetch[key, default: 0] += 1
+            defer { waitingOnFetch[key, default: 1] -= 1 }
             return try await task.value
         default:
             break

@@ -1,4 +1,5 @@
-import DockyardAuth
+@testable import DockyardAuth
+import DockyardTestSupport
 import Foundation
 import Testing
 
@@ -21,6 +22,30 @@ actor CountingFetcher {
         if delay > .zero { try await Task.sleep(for: delay) }
         if number <= failures { throw AuthError(.tokenServiceFailed, message: "fetch \(number) failed") }
         return Token(value: "token-\(number)", lifetime: lifetime, expiresAt: now + lifetime)
+    }
+}
+
+/// A token service stand-in whose first fetch waits at a gate until the test opens it; later fetches do not wait.
+actor GatedFetcher {
+    private(set) var fetches = 0
+    private var isOpen = false
+    private var waiting: CheckedContinuation<Void, Never>?
+    let failFirst: Bool
+
+    init(failFirst: Bool = false) { self.failFirst = failFirst }
+
+    func fetch() async throws -> Token {
+        fetches += 1
+        let number = fetches
+        if !isOpen { await withCheckedContinuation { waiting = $0 } }
+        if failFirst && number == 1 { throw AuthError(.tokenServiceFailed, message: "fetch \(number) failed") }
+        return Token(value: "token-\(number)", lifetime: .seconds(60), expiresAt: .now + .seconds(60))
+    }
+
+    func open() {
+        isOpen = true
+        waiting?.resume()
+        waiting = nil
     }
 }
 
@@ -85,19 +110,28 @@ struct TokenCacheTests {
         #expect(!String(reflecting: refreshing).contains("SECRET-"))
     }
 
+    /// Deterministic: the fetch is held at a gate until the other 49 requests are queued on it, so every one of
+    /// them really arrived while the fetch was in flight.
     @Test func concurrentRequestsShareOneFetch() async throws {
         let cache = TokenCache()
-        let fetcher = CountingFetcher(delay: .milliseconds(200))
+        let fetcher = GatedFetcher()
         let key = self.key
         let values = try await withThrowingTaskGroup(of: String.self) { group in
             for _ in 0..<50 {
-                group.addTask { try await cache.token(for: key) { try await fetcher.fetch(now: .now) }.value }
+                group.addTask { try await cache.token(for: key) { try await fetcher.fetch() }.value }
             }
+            try await Waiting.until("one fetch started and 49 requests queued on it") {
+                let fetches = await fetcher.fetches
+                let queued = await cache.waitingOnFetch[key] ?? 0
+                return (fetches == 1 && queued == 49, "\(fetches) fetches, \(queued) queued")
+            }
+            await fetcher.open()
             return try await group.reduce(into: [String]()) { $0.append($1) }
         }
         #expect(values.count == 50)
         #expect(Set(values) == ["token-1"])
         #expect(await fetcher.fetches == 1)
+        #expect(await cache.waitingOnFetch[key] == 0)
     }
 
     @Test func differentKeysFetchSeparately() async throws {
@@ -112,17 +146,31 @@ struct TokenCacheTests {
 
     @Test func failedFetchReachesEveryWaiterAndIsNotCached() async throws {
         let cache = TokenCache()
-        let fetcher = CountingFetcher(delay: .milliseconds(100), failures: 1)
+        let fetcher = GatedFetcher(failFirst: true)
         let key = self.key
-        let outcomes = await withTaskGroup(of: Bool.self) { group in
+        let codes = try await withThrowingTaskGroup(of: AuthError.Code?.self) { group in
             for _ in 0..<10 {
-                group.addTask { (try? await cache.token(for: key) { try await fetcher.fetch(now: .now) }) == nil }
+                group.addTask {
+                    do {
+                        _ = try await cache.token(for: key) { try await fetcher.fetch() }
+                        return nil
+                    } catch let error as AuthError {
+                        return error.code
+                    }
+                }
             }
-            return await group.reduce(into: [Bool]()) { $0.append($1) }
+            try await Waiting.until("one fetch started and 9 requests queued on it") {
+                let fetches = await fetcher.fetches
+                let queued = await cache.waitingOnFetch[key] ?? 0
+                return (fetches == 1 && queued == 9, "\(fetches) fetches, \(queued) queued")
+            }
+            await fetcher.open()
+            return try await group.reduce(into: [AuthError.Code?]()) { $0.append($1) }
         }
-        #expect(outcomes == Array(repeating: true, count: 10))
+        // Every waiter gets the fetch's own error, not a success and not another error.
+        #expect(codes == Array(repeating: .tokenServiceFailed, count: 10))
         #expect(await fetcher.fetches == 1)
-        #expect(try await cache.token(for: key) { try await fetcher.fetch(now: .now) }.value == "token-2")
+        #expect(try await cache.token(for: key) { try await fetcher.fetch() }.value == "token-2")
     }
 
     @Test func invalidateOnlyDropsTheNamedToken() async throws {

@@ -13,7 +13,7 @@ struct BlobTests {
         return (url, ContentDigest.sha256(of: bytes))
     }
 
-    @Test("A chunked upload sends PATCH chunks of the configured size, then the blob reads back verified")
+    @Test("A chunked upload sends PATCH chunks of the configured size, then the blob reads back verified", .privateFaultProxies)
     func chunkedUpload() async throws {
         let hub = try LocalHub.required()
         let directory = try TemporaryDirectory(prefix: "blob-test")
@@ -28,7 +28,7 @@ struct BlobTests {
         let (result, requests) = try await hub.fault.withScenario(.none) { proxy in
             let mark = proxy.logMark()
             let result = try await blobs.upload(contentsOf: file)
-            return (result, try proxy.requests(since: mark).filter { $0.event == nil && ($0.path ?? "").contains("/\(repository.path)/") })
+            return (result, try await proxy.requests(since: mark).filter { $0.event == nil && ($0.path ?? "").contains("/\(repository.path)/") })
         }
         #expect(result.digest == digest)
         #expect(result.outcome == .uploaded)
@@ -41,7 +41,7 @@ struct BlobTests {
         #expect(try Data(contentsOf: target) == Data(contentsOf: file))
     }
 
-    @Test("The default upload is one POST and one streaming PUT; a second upload is skipped after HEAD")
+    @Test("The default upload is one POST and one streaming PUT; a second upload is skipped after HEAD", .privateFaultProxies)
     func monolithicUploadAndSkip() async throws {
         let hub = try LocalHub.required()
         let directory = try TemporaryDirectory(prefix: "blob-test")
@@ -56,7 +56,7 @@ struct BlobTests {
         let (first, methods) = try await hub.fault.withScenario(.none) { proxy in
             let mark = proxy.logMark()
             let first = try await blobs.upload(contentsOf: file, digest: digest, progress: events.record)
-            let methods = try proxy.requests(since: mark)
+            let methods = try await proxy.requests(since: mark)
                 .filter { $0.event == nil && ($0.path ?? "").contains("/\(repository.path)/") }.compactMap(\.method)
             return (first, methods)
         }
@@ -102,7 +102,7 @@ struct BlobTests {
         #expect(error?.code == .blobNotFound)
     }
 
-    @Test("A download through a proxy that cuts the body (FIN) resumes and verifies")
+    @Test("A download through a proxy that cuts the body (FIN) resumes and verifies", .privateFaultProxies)
     func truncatedResumes() async throws {
         let hub = try LocalHub.required()
         let directory = try TemporaryDirectory(prefix: "blob-test")
@@ -120,7 +120,7 @@ struct BlobTests {
         ) { proxy in
             let mark = proxy.logMark()
             try await blobs.download(digest, size: 1_500_000, to: target)
-            return try proxy.requests(since: mark).filter { $0.method == "GET" && ($0.path ?? "").hasSuffix("\(digest)") }
+            return try await proxy.requests(since: mark).filter { $0.method == "GET" && ($0.path ?? "").hasSuffix("\(digest)") }
         }
         #expect(entries.count >= 2)
         #expect(entries.first?.range == nil)

@@ -6,7 +6,7 @@ import NIOHTTP1
 import Testing
 
 /// The registry client against localhub's real registries: open, Basic, token and TLS.
-@Suite("RegistryClient against real registries", .requiresLocalHub, .serialized)
+@Suite("RegistryClient against real registries", .requiresLocalHub, .tags(.integration))
 struct RegistryClientTests {
     @Test("manifests put, get, head, resolve and delete", arguments: ["open", "basic", "token", "tls"])
     func manifestRoundTrip(kind: String) async throws {
@@ -84,12 +84,11 @@ struct RegistryClientTests {
         }
     }
 
-    @Test("manifest bytes that do not hash to the requested or reported digest are refused")
+    @Test("manifest bytes that do not hash to the requested or reported digest are refused", .privateFaultProxies)
     func digestMismatchRefused() async throws {
         let hub = try LocalHub.required()
         var configuration = RegistryClient.Configuration()
         configuration.retry = .none
-        // The proxy is shared with other suites: hold it for the whole test.
         try await hub.fault.withScenario(.none) { _ in
             try await RegistryFixtures.withClient(try RegistryClient(configuration: configuration, credentials: AnonymousCredentials())) { client in
                 let reference = try ImageReference(normalizing: "\(hub.fault.host)/dockyard/digest-\(RegistryFixtures.uniqueSuffix()):v1")
@@ -109,13 +108,12 @@ struct RegistryClientTests {
         }
     }
 
-    @Test("1,050 tags are listed completely with a page size of 100")
+    @Test("1,050 tags are listed completely with a page size of 100", .privateFaultProxies)
     func manyTagsAcrossPages() async throws {
         let hub = try LocalHub.required()
         var configuration = RegistryClient.Configuration()
         configuration.retry = .none
         let client = try RegistryClient(configuration: configuration, credentials: AnonymousCredentials())
-        // The proxy is shared with other suites: hold it for the whole test.
         try await hub.fault.withScenario(.none) { _ in
             try await RegistryFixtures.withClient(client) { client in
                 // Through the fault proxy (pass-through) in front of the open registry, whose log shows every query.
@@ -130,9 +128,7 @@ struct RegistryClientTests {
                 #expect(listed.count == 1051)
                 #expect(Set(listed) == Set(names + ["base"]))
                 // distribution 2.8 answers the whole list at once whatever `n` says; every request asked for 100.
-                let requests = try await RegistryFixtures.eventually {
-                    try hub.fault.requests(since: mark).filter { ($0.path ?? "").contains("/tags/list") }
-                }
+                let requests = try await hub.fault.requests(since: mark).filter { ($0.path ?? "").contains("/tags/list") }
                 #expect(!requests.isEmpty)
                 #expect(requests.allSatisfy { ($0.path ?? "").contains("n=100") })
             }
@@ -284,7 +280,7 @@ struct RegistryClientTests {
         }
     }
 
-    @Test("pulls try the mirror first and fall back to the registry; credentials stay with the registry")
+    @Test("pulls try the mirror first and fall back to the registry; credentials stay with the registry", .privateFaultProxies)
     func mirrorsBeforeUpstream() async throws {
         let hub = try LocalHub.required()
         let suffix = RegistryFixtures.uniqueSuffix()
@@ -305,7 +301,6 @@ struct RegistryClientTests {
         ) {
             try await RegistryFixtures.pushImage(onUpstream, with: $0, layerSize: 64)
         }
-        // The proxy is shared with other suites: hold it for the whole test.
         try await hub.fault.withScenario(.none) { _ in
             try await RegistryFixtures.withClient(try RegistryClient(configuration: configuration, credentials: credentials)) { client in
                 let mark = hub.fault.logMark()
@@ -316,13 +311,8 @@ struct RegistryClientTests {
                 let viaMirror = try await client.manifest(for: try ImageReference(normalizing: "docker.io/\(onMirror.path):v1"))
                 #expect(viaMirror.digest == mirrored.manifest.digest)
                 #expect(try client.endpoint(forRegistry: "docker.io") == hub.basic.url)
-                var mirrorRequests: [FaultProxy.LogEntry] = []
-                for _ in 0..<30 {
-                    mirrorRequests = try hub.fault.requests(since: mark).filter {
-                        $0.event == nil && ($0.path ?? "").contains("-\(suffix)/manifests/")
-                    }
-                    if mirrorRequests.count >= 2 { break }
-                    try await Task.sleep(for: .milliseconds(100))
+                let mirrorRequests = try await hub.fault.requests(since: mark).filter {
+                    $0.event == nil && ($0.path ?? "").contains("-\(suffix)/manifests/")
                 }
                 // Both lookups asked the mirror first (the upstream one got a 404 there), without credentials.
                 #expect(mirrorRequests.count >= 2)
@@ -395,12 +385,11 @@ struct RegistryClientTests {
         #expect(throws: RegistryError.self) { try RegistryClient(configuration: missingCA) }
     }
 
-    @Test("a 429 is a typed, retryable error carrying Retry-After and the rate limit")
+    @Test("a 429 is a typed, retryable error carrying Retry-After and the rate limit", .privateFaultProxies)
     func rateLimitedAnswer() async throws {
         let hub = try LocalHub.required()
         var configuration = RegistryClient.Configuration()
         configuration.retry = .none
-        // The proxy is shared with other suites: hold it for the whole test.
         try await hub.fault.withScenario(.none) { _ in
             try await RegistryFixtures.withClient(try RegistryClient(configuration: configuration, credentials: AnonymousCredentials())) { client in
                 let reference = try ImageReference(normalizing: "\(hub.fault.host)/dockyard/ratelimit-\(RegistryFixtures.uniqueSuffix()):v1")

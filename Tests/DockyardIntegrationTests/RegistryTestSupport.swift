@@ -168,16 +168,6 @@ enum RegistryFixtures {
         }
     }
 
-    /// Reads a server log until it has entries (servers write a line once the response is sent), for up to 3 s.
-    static func eventually<Entry>(_ read: () throws -> [Entry]) async throws -> [Entry] {
-        for _ in 0..<30 {
-            let entries = try read()
-            if !entries.isEmpty { return entries }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return try read()
-    }
-
     /// The SHA-256 of bytes, as `sha256:<hex>`.
     static func sha256(_ bytes: some Sequence<UInt8>) -> String {
         ContentDigest.sha256(of: Array(bytes)).description

@@ -83,7 +83,7 @@ struct ServicesSmokeTests {
         #expect(FileManager.default.fileExists(atPath: hub.tlsCertDirectory.appendingPathComponent("ca.crt").path))
     }
 
-    @Test("the fault proxy injects a scenario, counts it, and passes through otherwise", .requiresLocalHub)
+    @Test("the fault proxy injects a scenario, counts it, and passes through otherwise", .requiresLocalHub, .privateFaultProxies)
     func faultProxy() async throws {
         let hub = try LocalHub.required()
         try await hub.fault.withScenario(.status, params: ["status": 503, "times": 1, "path": "^/v2/$"]) { proxy in
@@ -99,7 +99,7 @@ struct ServicesSmokeTests {
         #expect(after.scenario == "none")
     }
 
-    @Test("the token fault proxy forwards the registry's challenge", .requiresLocalHub)
+    @Test("the token fault proxy forwards the registry's challenge", .requiresLocalHub, .privateFaultProxies)
     func faultTokenProxy() async throws {
         let hub = try LocalHub.required()
         try await hub.faultToken.withScenario(.none) { proxy in

@@ -1,16 +1,12 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// localhub's fault-injecting reverse proxy (`faultproxy.py`) in front of one registry.
 ///
-/// A scenario applies to every request through the proxy, so tests that set one must not overlap:
-/// use ``withScenario(_:params:_:)``, which holds a process-wide lock for this proxy, sets the scenario,
-/// runs the test's body and puts the proxy back to `none`. A test that only needs a clean pass-through
-/// should hold the same lock with `withScenario(.none) { … }`.
+/// A scenario applies to every request through the proxy and its log and counters are global, so a test that
+/// sets a scenario or reads the log uses proxies of its own: mark the test or suite
+/// ``Testing/Trait/privateFaultProxies`` (or call ``LocalHub/withPrivateFaultProxies(_:)``), and `hub.fault` and
+/// `hub.faultToken` are the test's own. ``withScenario(_:params:_:)`` sets a scenario for a part of the test and
+/// puts `none` back afterwards.
 public struct FaultProxy: Sendable {
     /// A fault scenario name, as `faultproxy.py` knows them.
     public struct Scenario: RawRepresentable, Hashable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
@@ -37,6 +33,17 @@ public struct FaultProxy: Sendable {
         public static let slow: Scenario = "slow"
         /// Redirects blob GETs to the "CDN" listener on another host, which records `Authorization` headers.
         public static let redirectBlobs: Scenario = "redirect-blobs"
+        /// Forwards `after_bytes` of a request body (by default a blob upload's `PATCH` or `PUT`) to the registry,
+        /// then ends both connections: the registry sees the body end early, the client a reset (`how`: `rst` or
+        /// `close`).
+        public static let cutRequestBody: Scenario = "cut-request-body"
+        /// Rewrites the origin of the registry's `Location` header (by default on upload answers) to `origin`.
+        public static let moveLocation: Scenario = "move-location"
+        /// Drops `Range` from blob `GET`s so that the registry answers `200` with the whole blob; `cut_first_after`
+        /// also cuts the first body after that many bytes.
+        public static let ignoreRange: Scenario = "ignore-range"
+        /// Appends `extra` bytes to blob bodies answered `200` (and raises `Content-Length` to match).
+        public static let growBlob: Scenario = "grow-blob"
     }
 
     /// The proxy's counters, from `GET` on its control endpoint.
@@ -53,6 +60,8 @@ public struct FaultProxy: Sendable {
         public var injected: Int
         /// Requests that reached the "CDN" listener since the scenario was set.
         public var cdnRequests: Int
+        /// Requests that reached the "CDN" listener since the proxy started.
+        public var cdnTotal: Int
         /// Of those, the ones that carried an `Authorization` header (a leaked credential).
         public var cdnRequestsWithAuthorization: Int
         /// Requests the CDN refused because they carried `Authorization` (`reject_auth`).
@@ -68,6 +77,7 @@ public struct FaultProxy: Sendable {
             matched = json["matched"]?.int ?? 0
             injected = json["injected"]?.int ?? 0
             cdnRequests = json["cdn"]?["requests"]?.int ?? 0
+            cdnTotal = json["cdn_total"]?.int ?? 0
             cdnRequestsWithAuthorization = json["cdn"]?["with_authorization"]?.int ?? 0
             cdnRejected = json["cdn"]?["rejected"]?.int ?? 0
         }
@@ -95,6 +105,8 @@ public struct FaultProxy: Sendable {
         public var fault: String?
         /// The `Range` header of the request.
         public var range: String?
+        /// The `Content-Range` header of the request (upload chunks).
+        public var contentRange: String?
         /// Whether the request carried `Authorization`.
         public var authorization: Bool?
         /// Its scheme (`Bearer`, `Basic`).
@@ -105,9 +117,15 @@ public struct FaultProxy: Sendable {
         public var tokenSub: String?
         /// The `Location` sent (redirects).
         public var location: String?
+        /// Request body bytes forwarded to the registry (`cut-request-body`).
+        public var requestBytes: Int?
+        /// Why the exchange ended early, when it did (e.g. the client went away).
+        public var error: String?
 
         enum CodingKeys: String, CodingKey {
-            case ts, listener, event, method, path, status, bytes, scenario, fault, range, authorization, location
+            case ts, listener, event, method, path, status, bytes, scenario, fault, range, authorization, location, error
+            case requestBytes = "request_bytes"
+            case contentRange = "content_range"
             case authScheme = "auth_scheme"
             case tokenJti = "token_jti"
             case tokenSub = "token_sub"
@@ -154,7 +172,11 @@ public struct FaultProxy: Sendable {
         State(try await ControlHTTP.jsonCall("GET", control))
     }
 
-    /// Sets `scenario`, runs `body`, and sets `none` again, holding this proxy's process-wide lock throughout.
+    /// Sets `scenario`, runs `body`, and sets `none` again.
+    ///
+    /// Use it on a proxy of the test's own (``Testing/Trait/privateFaultProxies``): the scenario applies to every
+    /// request through the proxy. Calls on one proxy take turns (a lock per proxy), so parts of a test that run
+    /// concurrently cannot overlap their scenarios.
     ///
     /// - Parameters:
     ///   - scenario: The scenario.
@@ -180,57 +202,80 @@ public struct FaultProxy: Sendable {
         }
     }
 
-    /// The current end of the request log, to read only later lines with ``requests(since:)``.
+    /// The current end of the request log, to read only later lines with ``requests(since:timeout:)``.
     public func logMark() -> JSONLines.Mark { JSONLines.mark(log) }
 
-    /// The request log's lines written after `mark` (control events included; filter on ``LogEntry/event``).
+    /// The request log's lines written after `mark`, once every request the proxy has received so far is logged.
     ///
-    /// The proxy writes a request's line only after it has sent the response, so a client can see the response
-    /// before the line exists. This call therefore first waits until the log has not grown for 250 ms (at most
-    /// 3 s). To wait for a specific entry instead, use ``waitForRequests(since:timeout:until:)``.
+    /// The proxy counts a request when it arrives and writes its one line when the exchange is over, so a client
+    /// can see a response before its line exists. This call asks the proxy how many requests it has counted and
+    /// waits until the log holds that many: call it after the client's requests are done, and it returns all of
+    /// them.
     ///
-    /// - Parameter mark: Where to start; the beginning by default.
-    /// - Returns: The entries, oldest first.
-    /// - Throws: An error when the log cannot be read.
-    public func requests(since mark: JSONLines.Mark = .start) throws -> [LogEntry] {
-        waitForQuietLog()
-        return try JSONLines.read(log, as: LogEntry.self, since: mark)
+    /// - Parameters:
+    ///   - mark: Where to start; the beginning by default.
+    ///   - timeout: How long to wait for the log to catch up.
+    /// - Returns: The entries (control events included; filter on ``LogEntry/event``), oldest first.
+    /// - Throws: ``LogWaitTimeout`` when the lines do not appear in time, or an error reading the log.
+    public func requests(since mark: JSONLines.Mark = .start, timeout: Duration = .seconds(20)) async throws -> [LogEntry] {
+        let counted = try await state()
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let all = try JSONLines.read(log, as: LogEntry.self, since: .start)
+            let proxied = all.count { $0.listener == "proxy" }
+            let cdn = all.count { $0.listener == "cdn" }
+            if proxied >= counted.requests && cdn >= counted.cdnTotal {
+                return try JSONLines.read(log, as: LogEntry.self, since: mark)
+            }
+            guard ContinuousClock.now < deadline else {
+                throw LogWaitTimeout(
+                    log: log,
+                    expected: "\(counted.requests) proxy and \(counted.cdnTotal) CDN lines",
+                    found: "\(proxied) proxy and \(cdn) CDN lines")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
     }
 
-    /// Waits until the entries logged after `mark` satisfy `condition` (or `timeout` passes) and returns them.
+    /// Waits until the entries logged after `mark` satisfy `condition`, and returns them.
     ///
     /// - Parameters:
     ///   - mark: Where to start.
-    ///   - timeout: How long to wait at most; the entries found by then are returned.
-    ///   - condition: What the entries must show, e.g. `{ $0.contains { $0.method == "PUT" } }`.
+    ///   - timeout: How long to wait at most.
+    ///   - expectation: What is awaited, for the error message, e.g. `"two GETs of the layer"`.
+    ///   - condition: What the entries must show, e.g. `{ $0.count { $0.method == "PUT" } == 2 }`.
     /// - Returns: The entries, oldest first.
-    /// - Throws: An error when the log cannot be read.
+    /// - Throws: ``LogWaitTimeout`` (with the entries seen) when the deadline passes first.
     public func waitForRequests(
-        since mark: JSONLines.Mark = .start, timeout: Duration = .seconds(5),
+        since mark: JSONLines.Mark = .start, timeout: Duration = .seconds(20), expecting expectation: String = "a matching entry",
         until condition: ([LogEntry]) -> Bool
     ) async throws -> [LogEntry] {
         let deadline = ContinuousClock.now + timeout
         while true {
             let entries = try JSONLines.read(log, as: LogEntry.self, since: mark)
-            if condition(entries) || ContinuousClock.now >= deadline { return entries }
-            try await Task.sleep(for: .milliseconds(25))
+            if condition(entries) { return entries }
+            guard ContinuousClock.now < deadline else {
+                throw LogWaitTimeout(
+                    log: log, expected: expectation,
+                    found: entries.map { "\($0.method ?? $0.event ?? "?") \($0.path ?? "") \($0.status.map(String.init) ?? "-")" }
+                        .joined(separator: "; "))
+            }
+            try await Task.sleep(for: .milliseconds(20))
         }
     }
+}
 
-    /// Blocks until the log file has kept its size for 250 ms, or 3 s have passed.
-    private func waitForQuietLog() {
-        let start = ContinuousClock.now
-        var size = JSONLines.mark(log).offset
-        var quietSince = ContinuousClock.now
-        while ContinuousClock.now - start < .seconds(3) {
-            usleep(25_000)
-            let now = JSONLines.mark(log).offset
-            if now != size {
-                size = now
-                quietSince = ContinuousClock.now
-            } else if ContinuousClock.now - quietSince >= .milliseconds(250) {
-                return
-            }
-        }
+/// A server log did not show what a test waited for before the deadline.
+public struct LogWaitTimeout: Error, CustomStringConvertible {
+    /// The log file.
+    public var log: URL
+    /// What was awaited.
+    public var expected: String
+    /// What the log held at the deadline.
+    public var found: String
+
+    /// What was awaited and what was found.
+    public var description: String {
+        "\(log.path) did not show \(expected) in time; it holds: \(found.prefix(2000))"
     }
 }

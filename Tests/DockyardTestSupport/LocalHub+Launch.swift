@@ -15,6 +15,16 @@ extension LocalHub {
         public var faultScenario: FaultProxy.Scenario?
         /// Its parameters.
         public var faultParams: [String: TestJSON]
+        /// The components to start (`open`, `basic`, `token`, `tls`, `fault`, `fault-token`); empty starts all.
+        ///
+        /// With a subset, the servers not started are taken from `base` (the shared ones under `scripts/test`), so
+        /// a test can own, say, the token service and its registry while using the shared open registry.
+        public var components: [String]
+        /// Registries already running to put the fault proxies in front of, instead of starting their own:
+        /// `open` (behind `fault`) and `token` (behind `fault-token`).
+        public var upstreams: [String: URL]
+        /// The servers that fill in the components not started; the shared ones (``LocalHub/current``) by default.
+        public var base: LocalHub?
 
         /// Creates options; every default matches `scripts/test`'s servers.
         ///
@@ -27,8 +37,12 @@ extension LocalHub {
         ///   - faultParams: Its parameters.
         public init(
             tokenLifetime: Int? = nil, exactExpiry: Bool = false, publicRepositories: [String] = [],
-            usersFile: URL? = nil, faultScenario: FaultProxy.Scenario? = nil, faultParams: [String: TestJSON] = [:]
+            usersFile: URL? = nil, faultScenario: FaultProxy.Scenario? = nil, faultParams: [String: TestJSON] = [:],
+            components: [String] = [], upstreams: [String: URL] = [:], base: LocalHub? = nil
         ) {
+            self.components = components
+            self.upstreams = upstreams
+            self.base = base
             self.tokenLifetime = tokenLifetime
             self.exactExpiry = exactExpiry
             self.publicRepositories = publicRepositories
@@ -63,6 +77,10 @@ extension LocalHub {
         for glob in options.publicRepositories { arguments += ["--public", glob] }
         let users = options.usersFile?.path ?? ProcessInfo.processInfo.environment["LOCALHUB_USERS"]
         if let users, FileManager.default.fileExists(atPath: users) { arguments += ["--users", users] }
+        if !options.components.isEmpty { arguments += ["--only", options.components.joined(separator: ",")] }
+        for (name, url) in options.upstreams.sorted(by: { $0.key < $1.key }) {
+            arguments += ["--upstream", "\(name)=\(url.absoluteString)"]
+        }
         if let scenario = options.faultScenario {
             arguments += ["--fault-scenario", scenario.rawValue]
             if !options.faultParams.isEmpty {
@@ -82,7 +100,9 @@ extension LocalHub {
         do {
             let dump = try await ProcessRunner.check(
                 "bash", arguments: ["-c", "set -a; . \"$1\"; env -0", "read-env", state.appendingPathComponent("env").path])
-            var environment: [String: String] = [:]
+            // A subset of components is completed by the base servers' variables; ours take precedence.
+            let base = options.components.isEmpty ? nil : (options.base ?? LocalHub.current)
+            var environment: [String: String] = base?.environment ?? [:]
             for entry in dump.stdout.split(separator: 0) {
                 let text = String(decoding: entry, as: UTF8.self)
                 guard text.hasPrefix("LOCALHUB_"), let equals = text.firstIndex(of: "=") else { continue }

@@ -106,9 +106,16 @@ public struct LocalHub: Sendable {
     public var environment: [String: String]
 
     /// The servers described by this process's environment, or `nil` when they are not running.
+    ///
+    /// Inside a test or suite that has servers of its own (``Testing/Trait/privateFaultProxies``,
+    /// ``Testing/Trait/privateLocalHub(_:)``), those are returned instead.
     public static var current: LocalHub? {
-        try? LocalHub(environment: ProcessInfo.processInfo.environment)
+        if let scoped { return scoped }
+        return try? LocalHub(environment: ProcessInfo.processInfo.environment)
     }
+
+    /// The servers of the running test's own, set by the private-server traits.
+    @TaskLocal public static var scoped: LocalHub?
 
     /// The servers described by this process's environment.
     ///
@@ -118,7 +125,8 @@ public struct LocalHub: Sendable {
     /// - Returns: The servers.
     /// - Throws: ``ServiceUnavailable`` naming the missing variables.
     public static func required() throws -> LocalHub {
-        try LocalHub(environment: ProcessInfo.processInfo.environment)
+        if let scoped { return scoped }
+        return try LocalHub(environment: ProcessInfo.processInfo.environment)
     }
 
     /// Reads the servers from `LOCALHUB_*` variables, as printed by localhub's `start`.

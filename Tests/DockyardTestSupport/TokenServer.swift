@@ -2,9 +2,12 @@ import Foundation
 
 /// localhub's emulation of Docker Hub's token service (`tokenserver.py`, like `auth.docker.io`).
 ///
-/// Its settings are global: a test that needs short-lived tokens should start its own servers with
-/// ``LocalHub/launch(options:)`` rather than change the shared ones; ``withSettings(lifetime:exactExpiry:_:)``
-/// exists for the cases where that is too slow, and holds a process-wide lock while the settings differ.
+/// Its settings are global: a test that needs other settings (short-lived tokens, other public repositories) runs
+/// in a suite with a token service of its own, `.privateLocalHub(.init(tokenLifetime: 3, exactExpiry: true,
+/// components: ["token"]))`, and never changes the shared one.
+///
+/// The service writes a request's log line before it answers, so once a client holds a token, its request is in
+/// the log: ``requests(since:)`` needs no waiting.
 public struct TokenServer: Sendable {
     /// One line of the token log: one token request and what was granted.
     public struct Request: Sendable, Decodable {
@@ -120,28 +123,6 @@ public struct TokenServer: Sendable {
         if let publicRepositories { body["public"] = .array(publicRepositories.map(TestJSON.string)) }
         if resetLog { body["reset_log"] = true }
         return try await ControlHTTP.jsonCall("POST", control, json: .object(body))
-    }
-
-    /// Runs `body` with other token settings, then restores the start-up ones; holds a process-wide lock.
-    ///
-    /// - Parameters:
-    ///   - lifetime: Token lifetime in seconds.
-    ///   - exactExpiry: Whether tokens expire exactly at `lifetime` for the registry.
-    ///   - body: The test's work.
-    /// - Returns: What `body` returns.
-    /// - Throws: What `body` throws, or ``ControlError``.
-    public func withSettings<T>(lifetime: Int, exactExpiry: Bool = true, _ body: () async throws -> T) async throws -> T {
-        try await AsyncLock.named(control.absoluteString).withLock {
-            try await configure(lifetime: lifetime, exactExpiry: exactExpiry)
-            do {
-                let value = try await body()
-                try await configure(lifetime: self.lifetime, exactExpiry: self.exactExpiry)
-                return value
-            } catch {
-                _ = try? await configure(lifetime: self.lifetime, exactExpiry: self.exactExpiry)
-                throw error
-            }
-        }
     }
 
     /// The current end of the token log, to read only later lines with ``requests(since:)``.

@@ -1,3 +1,4 @@
+import DockyardHTTPClient
 import DockyardTestSupport
 import DockyardTransport
 import Foundation
@@ -38,7 +39,7 @@ struct CapturingHandler: LogHandler {
     }
 }
 
-@Suite("Logging against localhub", .serialized, .requiresLocalHub)
+@Suite("Logging against localhub", .requiresLocalHub, .tags(.integration))
 struct LoggingTests {
     @Test("trace logs show the request, HTTP/2 over TLS, and never the credentials")
     func noCredentialsInLogs() async throws {
