@@ -70,8 +70,15 @@ public final class HubClient: Sendable {
         let hubSession = HubSession(source: session, credentialKey: configuration.effectiveCredentialKey)
         self.session = hubSession
         let policy = HubRateLimitPolicy(wrapping: transport, session: hubSession)
+        // A 429 is a refusal before any processing (RFC 6585 §4), so a POST or PATCH the Hub rate-limited is sent
+        // again too; other failures of those methods are not, as the Hub may have acted on them.
+        var refusals = configuration.retry
+        refusals.retryableStatuses = configuration.retry.retryableStatuses.intersection([429])
+        refusals.retriesNonIdempotentRequests = true
         self.transport = RedirectingTransport(
-            wrapping: RetryingTransport(wrapping: policy, policy: configuration.retry, logger: logger),
+            wrapping: HubMethodRouting(
+                idempotent: RetryingTransport(wrapping: policy, policy: configuration.retry, logger: logger),
+                other: RetryingTransport(wrapping: policy, policy: refusals, logger: logger)),
             policy: configuration.redirect,
             logger: logger)
     }
@@ -282,6 +289,16 @@ public final class HubClient: Sendable {
         } catch {
             throw HubAPIError(.invalidArgument, message: "could not encode the request body: \(error)")
         }
+    }
+}
+
+/// Sends idempotent requests through one transport and the others through another (their retry policies differ).
+struct HubMethodRouting: HTTPTransport {
+    let idempotent: any HTTPTransport
+    let other: any HTTPTransport
+
+    func send(_ request: TransportRequest) async throws -> TransportResponse {
+        try await (request.isIdempotent ? idempotent : other).send(request)
     }
 }
 
