@@ -57,7 +57,7 @@ struct RegistryClientTests {
             #expect(error.status == 404)
             #expect(error.description.contains(reference.description))
             #expect(error.description.contains("list the repository's tags"))
-            #expect(!error.description.contains("dockyard"))
+            #expect(!error.description.contains("dockyard tags"))
         }
     }
 
