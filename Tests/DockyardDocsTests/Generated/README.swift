@@ -3,8 +3,8 @@
 import Dockyard
 import Foundation
 
-// README.md:42
-@Sendable private func README_line42() async throws {
+// README.md:48
+@Sendable private func README_line48() async throws {
 
     let reference = try ImageReference(normalizing: "ubuntu:24.04")
     print(reference.domain, reference.path, reference.tag ?? "-")   // docker.io library/ubuntu 24.04
