@@ -9,3 +9,36 @@ import Foundation
     let reference = try ImageReference(normalizing: "ubuntu:24.04")
     print(reference.domain, reference.path, reference.tag ?? "-")   // docker.io library/ubuntu 24.04
 }
+
+// README.md:57
+@Sendable private func README_line57() async throws {
+
+    let layout = try OCILayout(at: URL(fileURLWithPath: "./alpine"))
+    let pulled = try await withRegistryClient { client in
+        try await client.pull(ImageReference(normalizing: "alpine:3.20"), into: layout)
+    }
+    print(pulled.digest)
+}
+
+// README.md:69
+@Sendable private func README_line69() async throws {
+
+    let layout = try OCILayout(at: URL(fileURLWithPath: "./alpine"), create: false)
+    let credentials = StaticCredentials(username: "ci", password: "secret", registry: "registry.example.com")
+    let pushed = try await withRegistryClient(credentials: credentials) { client in
+        try await client.push(from: layout, to: ImageReference(normalizing: "registry.example.com/team/alpine:3.20"))
+    }
+    print(pushed.digest)
+}
+
+// README.md:82
+@Sendable private func README_line82() async throws {
+
+    let source = try ImageReference(normalizing: "alpine:3.20")
+    let destination = try ImageReference(normalizing: "registry.example.com/mirror/alpine:3.20")
+    try await withRegistryClient { client in
+        for try await event in client.copyEvents(from: source, to: destination) {
+            if case .progressed(let progress) = event { print(progress) }
+        }
+    }
+}
