@@ -38,6 +38,7 @@ let package = Package(
         .library(name: "DockyardHubAPI", targets: ["DockyardHubAPI"]),
         .library(name: "DockyardImageBuilder", targets: ["DockyardImageBuilder"]),
         .library(name: "Dockyard", targets: ["Dockyard"]),
+        .library(name: "DockyardRegistryServer", targets: ["DockyardRegistryServer"]),
         .executable(name: "dockyard", targets: ["dockyard"]),
     ],
     dependencies: [
@@ -90,9 +91,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "DockyardRegistryServer",
+            dependencies: [
+                "DockyardReferences", crypto, nioCore, nioHTTP1,
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "dockyard",
-            dependencies: ["Dockyard", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Dockyard", "DockyardRegistryServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Examples/dockyard",
             swiftSettings: swiftSettings
         ),
@@ -119,6 +132,9 @@ let package = Package(
         .testTarget(name: "DockyardHubAPITests", dependencies: ["DockyardHubAPI", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardImageBuilderTests", dependencies: ["DockyardImageBuilder", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardIntegrationTests", dependencies: ["Dockyard", "DockyardTestSupport"], swiftSettings: swiftSettings),
+        // Every ```swift block of README.md and the DocC articles, extracted by scripts/extract-doc-snippets.
+        .testTarget(name: "DockyardDocsTests", dependencies: ["Dockyard"], swiftSettings: swiftSettings),
+        .testTarget(name: "DockyardRegistryServerTests", dependencies: ["DockyardRegistryServer", "Dockyard", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardCLITests", dependencies: ["DockyardTestSupport"], swiftSettings: swiftSettings),
     ]
 )

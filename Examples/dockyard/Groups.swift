@@ -19,6 +19,8 @@ extension DockyardCommand {
             RateLimitCommand.self,
             Search.self,
             Hub.self,
+            Serve.self,
+            Demo.self,
             Append.self,
             Mutate.self,
             Config.self,

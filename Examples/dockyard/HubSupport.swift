@@ -61,7 +61,7 @@ enum HubCLI {
             tls.hostsWithoutCertificateVerification.insert(name)
         }
         var configuration = AsyncHTTPTransport.Configuration(tls: tls)
-        if logsURLs { configuration.logger = ClientFactory.logger(global) }
+        if logsURLs { configuration.logger = .dockyardStandardError(verbose: global.verbose) }
         let transport = try AsyncHTTPTransport(configuration: configuration)
         let session: HubSessionSource = useKeptSession ? .stored(try sessionStore(global, hub)) : .anonymous
         return try await ClientFactory.run({ transport in
@@ -145,16 +145,5 @@ enum HubCLI {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         return formatter.string(from: date)
-    }
-}
-
-extension HubCLI {
-    /// The CLI's hint for a Hub error: the SDK's errors name SDK calls, the CLI names its commands.
-    static func hint(for error: HubAPIError) -> String? {
-        switch error.code {
-        case .unauthorized, .notLoggedIn: return "log in with `dockyard hub login`"
-        case .twoFactorRequired: return "pass the code with --otp"
-        default: return nil
-        }
     }
 }
