@@ -91,21 +91,30 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Test support: launches the real servers' fixtures and reads their environment.
+        // Test support: launches the real servers' fixtures and reads their environment. Foundation and Testing
+        // only, so that a suite links no more of the SDK than the module it tests.
         .target(
             name: "DockyardTestSupport",
-            dependencies: ["Dockyard"],
             path: "Tests/DockyardTestSupport",
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
+        // Test fakes, in one place: scripted transports, in-memory blob servers, a capturing logger.
+        .target(
+            name: "DockyardTestFakes",
+            dependencies: ["DockyardTransport", "DockyardReferences", nioCore, nioHTTP1, logging],
+            path: "Tests/DockyardTestFakes",
+            swiftSettings: swiftSettings
+        ),
+        // Offline tests, one target per module: no server, no network, no other SDK module.
         .testTarget(name: "DockyardReferencesTests", dependencies: ["DockyardReferences", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardManifestsTests", dependencies: ["DockyardManifests", "DockyardTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "DockyardTransportTests", dependencies: ["DockyardTransport", "DockyardTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "DockyardAuthTests", dependencies: ["DockyardAuth", "DockyardTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "DockyardBlobTransferTests", dependencies: ["DockyardBlobTransfer", "DockyardTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DockyardTransportTests", dependencies: ["DockyardTransport", "DockyardTestFakes", "DockyardTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DockyardAuthTests", dependencies: ["DockyardAuth", "DockyardTestFakes", "DockyardTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DockyardBlobTransferTests", dependencies: ["DockyardBlobTransfer", "DockyardTestFakes", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardHubAPITests", dependencies: ["DockyardHubAPI", "DockyardTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "DockyardIntegrationTests", dependencies: ["Dockyard", "DockyardTestSupport"], swiftSettings: swiftSettings),
+        // Network tests: real servers (localhub, hubsim, skopeo) and the built CLI; tagged .integration.
+        .testTarget(name: "DockyardIntegrationTests", dependencies: ["Dockyard", "DockyardTestFakes", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardCLITests", dependencies: ["DockyardTestSupport"], swiftSettings: swiftSettings),
     ]
 )

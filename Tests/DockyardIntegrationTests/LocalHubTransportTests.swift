@@ -1,6 +1,7 @@
 import Crypto
 import DockyardTestSupport
 import DockyardTransport
+import DockyardTestFakes
 import Foundation
 import NIOCore
 import NIOHTTP1
