@@ -21,6 +21,17 @@ enum ClientFactory {
             configuration.endpoints[name] = url
         }
         configuration.insecureRegistries = Set(global.insecure)
+        for entry in global.mirror {
+            // `URL` alone mirrors Docker Hub (daemon.json's registry-mirrors); `NAME=URL` mirrors another registry.
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            let (name, text) = parts.count == 2 && !parts[0].contains("/") ? (parts[0], parts[1]) : ("docker.io", entry)
+            guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+                url.host != nil
+            else {
+                throw ValidationError("--mirror \(entry): expected URL or NAME=URL, with an http:// or https:// URL")
+            }
+            configuration.mirrors[name, default: []].append(url)
+        }
         if let caFile = global.caFile {
             configuration.additionalTrustRoots = [URL(fileURLWithPath: caFile)]
         }
@@ -46,9 +57,13 @@ enum ClientFactory {
     }
 
     /// A client configured from the global options; the caller shuts it down with ``withClient(_:_:)``.
-    static func makeClient(_ global: GlobalOptions) throws -> RegistryClient {
-        try RegistryClient(
-            configuration: configuration(global),
+    static func makeClient(
+        _ global: GlobalOptions, configure: (inout RegistryClient.Configuration) -> Void = { _ in }
+    ) throws -> RegistryClient {
+        var configuration = try configuration(global)
+        configure(&configuration)
+        return try RegistryClient(
+            configuration: configuration,
             credentials: DockerCredentialStore(directory: configDirectory(global)),
             logger: logger(global))
     }
@@ -56,9 +71,10 @@ enum ClientFactory {
     /// Runs `body` with a client and shuts the client down afterwards, whether `body` throws or not.
     static func withClient<Result>(
         _ global: GlobalOptions,
+        configure: (inout RegistryClient.Configuration) -> Void = { _ in },
         _ body: (RegistryClient) async throws -> Result
     ) async throws -> Result {
-        let client = try makeClient(global)
+        let client = try makeClient(global, configure: configure)
         return try await run(body, on: client) { await client.shutdown() }
     }
 

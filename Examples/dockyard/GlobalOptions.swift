@@ -9,6 +9,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Map a registry name to a URL, NAME=URL (repeatable; also $DOCKYARD_ENDPOINTS).", valueName: "NAME=URL"))
     var endpoint: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp("A pull mirror, as daemon.json's registry-mirrors: URL mirrors Docker Hub, NAME=URL another registry; tried in order before the registry when reading (repeatable).", valueName: "[NAME=]URL"))
+    var mirror: [String] = []
+
     @Option(name: .long, help: ArgumentHelp("Allow plain HTTP or unverified TLS for this registry (repeatable).", valueName: "NAME"))
     var insecure: [String] = []
 

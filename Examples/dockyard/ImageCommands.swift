@@ -21,6 +21,11 @@ struct TransferOptions: ParsableArguments {
         if let chunkSize { configuration.uploadStrategy = .chunked(size: chunkSize) }
         return configuration
     }
+
+    /// Puts these options' blob tunables into a client configuration.
+    func apply(to configuration: inout RegistryClient.Configuration) {
+        configuration.blobs = blobConfiguration
+    }
 }
 
 extension DockyardCommand {
@@ -52,8 +57,12 @@ extension DockyardCommand {
             let reference = try ClientFactory.reference(reference)
             let selection = try PlatformOption.selection(platform: platform, all: allPlatforms)
             let layout = try OCILayout(at: URL(fileURLWithPath: layout, isDirectory: true))
-            let reporter = ProgressReporter(global, verb: "pulled")
-            let result = try await ClientFactory.withClient(global) { client in
+            let reporter = ProgressReporter(global, look: .pull)
+            // docker's header: the tag (or digest) being pulled and the repository's path.
+            let named = reference.isNameOnly ? try reference.withTag("latest") : reference
+            if reference.isNameOnly { reporter.say("Using default tag: latest") }
+            reporter.say("\(named.tag ?? named.digest?.description ?? "latest"): Pulling from \(named.path)")
+            let result = try await ClientFactory.withClient(global, configure: transfer.apply) { client in
                 try await reporter.report(
                     client.pullEvents(reference, into: layout, platforms: selection, concurrency: transfer.concurrency))
             }
@@ -66,9 +75,11 @@ extension DockyardCommand {
                     "refName": .optional(result.refName), "layout": .string(layout.directory.path),
                     "totals": ProgressReporter.json(result.totals),
                 ])
-            } else if !global.quiet {
-                Output.line("Pulled \(result.reference) \(result.descriptor.digest) into \(layout.directory.path) "
-                    + "(\(result.totals.transferred) blobs, \(ProgressReporter.bytes(result.totals.bytes)) fetched, \(result.totals.skipped) present)")
+            } else {
+                reporter.say("Digest: \(result.resolvedDigest)")
+                let fresh = result.totals.transferred > 0
+                reporter.say("Status: \(fresh ? "Downloaded newer image" : "Image is up to date") for \(named.familiar)")
+                reporter.say(named.description)
             }
         }
     }
@@ -90,14 +101,18 @@ extension DockyardCommand {
         @Option(name: .customLong("layout-ref"), help: "The layout entry's name (org.opencontainers.image.ref.name); needed when it holds several images.")
         var layoutRef: String?
 
+        @Option(name: .long, help: ArgumentHelp("Push one platform of a multi-platform image (default: all, keeping the index).", valueName: "OS/ARCH[/VARIANT]"))
+        var platform: String?
+
         func run() async throws {
             let reference = try ClientFactory.reference(reference)
+            let selection: PlatformSelection = platform == nil ? .all : try PlatformOption.selection(platform: platform, all: false)
             let layout = try OCILayout(at: URL(fileURLWithPath: layout, isDirectory: true), create: false)
-            let reporter = ProgressReporter(global, verb: "pushed")
-            let result = try await ClientFactory.withClient(global) { client in
+            let reporter = ProgressReporter(global, look: .push)
+            reporter.say("The push refers to repository [\(reference.name)]")
+            let result = try await ClientFactory.withClient(global, configure: transfer.apply) { client in
                 try await reporter.report(client.pushEvents(
-                    from: layout, refName: layoutRef, to: reference, concurrency: transfer.concurrency,
-                    blobConfiguration: transfer.blobConfiguration))
+                    from: layout, refName: layoutRef, to: reference, platforms: selection, concurrency: transfer.concurrency))
             }
             guard let result else { return }
             if global.json {
@@ -105,9 +120,8 @@ extension DockyardCommand {
                     "event": .string("finished"), "reference": .string(result.reference.description),
                     "digest": .string(result.digest.description), "totals": ProgressReporter.json(result.totals),
                 ])
-            } else if !global.quiet {
-                Output.line("Pushed \(result.reference) \(result.digest) "
-                    + "(\(result.totals.transferred) blobs, \(ProgressReporter.bytes(result.totals.bytes)) sent, \(result.totals.skipped) present)")
+            } else {
+                reporter.say("\(reference.tag ?? "latest"): digest: \(result.digest) size: \(result.descriptor.size)")
             }
         }
     }
@@ -141,10 +155,9 @@ extension DockyardCommand {
             let destination = try ClientFactory.reference(destination)
             let selection = try PlatformOption.selection(platform: platform, all: allPlatforms)
             let reporter = ProgressReporter(global, verb: "copied")
-            let result = try await ClientFactory.withClient(global) { client in
+            let result = try await ClientFactory.withClient(global, configure: transfer.apply) { client in
                 try await reporter.report(client.copyEvents(
-                    from: source, to: destination, platforms: selection, concurrency: transfer.concurrency,
-                    blobConfiguration: transfer.blobConfiguration))
+                    from: source, to: destination, platforms: selection, concurrency: transfer.concurrency))
             }
             guard let result else { return }
             if global.json {

@@ -9,8 +9,10 @@ import Musl
 import Darwin
 #endif
 
-/// Shows transfer progress the way the output options ask: a bar per blob on a terminal, a line per finished blob
-/// otherwise, JSON events (one per line) with `--json`, nothing with `--quiet`.
+/// Shows transfer progress the way the output options ask, in `docker pull` / `docker push`'s look: a row per
+/// layer redrawn in place on a terminal (`a1d0c7532777: Downloading [=====>   ]  1.2MB/3.4MB`), one line per
+/// finished layer otherwise (`a1d0c7532777: Pull complete`), JSON events (one per line) with `--json`, nothing
+/// with `--quiet`.
 ///
 /// Events arrive from one consuming loop, so the reporter needs no locking.
 final class ProgressReporter {
@@ -18,46 +20,79 @@ final class ProgressReporter {
         case bars, lines, json, quiet
     }
 
+    /// Which command's words to use.
+    enum Look: Equatable {
+        /// `docker pull`: `Downloading`, `Pull complete`, `Already exists`.
+        case pull
+        /// `docker push`: `Pushing`, `Pushed`, `Layer already exists`, `Mounted from …`.
+        case push
+        /// `dockyard copy` and `dockyard blob`: every blob, on stderr, as `<digest> <verb> (<size>)`.
+        case blobs(verb: String)
+
+        /// Whether the look is docker's, on stdout (pull, push), rather than blob lines on stderr.
+        var isDocker: Bool {
+            if case .blobs = self { return false }
+            return true
+        }
+    }
+
     private struct Row {
         var digest: ContentDigest
         var completed: Int64 = 0
         var total: Int64?
-        var state = "waiting"
+        var state: String
+        var done = false
     }
 
     let mode: Mode
+    private let look: Look
     private var rows: [Row] = []
     private var rowIndex: [ContentDigest: Int] = [:]
+    /// Blobs shown (the layers for pull and push; every blob for copy); others are counted but not shown.
+    private var shown: Set<ContentDigest>?
     private var drawnLines = 0
     private var lastDraw = ContinuousClock.now - .seconds(1)
-    private let verb: String
 
     /// - Parameters:
     ///   - global: The output options.
-    ///   - verb: What moving a blob is called in lines ("pulled", "pushed", "copied").
-    init(_ global: GlobalOptions, verb: String) {
+    ///   - look: Which command's words to use.
+    init(_ global: GlobalOptions, look: Look) {
         if global.json {
             mode = .json
         } else if global.quiet {
             mode = .quiet
-        } else if isatty(2) == 1 {
+        } else if isatty(look.isDocker ? 1 : 2) == 1 {
             mode = .bars
         } else {
             mode = .lines
         }
-        self.verb = verb
+        self.look = look
+    }
+
+    /// - Parameters:
+    ///   - global: The output options.
+    ///   - verb: What moving a blob is called in its line on stderr ("copied", "uploaded").
+    convenience init(_ global: GlobalOptions, verb: String) {
+        self.init(global, look: .blobs(verb: verb))
+    }
+
+    /// Prints a line of the docker look (not in JSON or quiet mode).
+    func say(_ text: String) {
+        guard mode == .bars || mode == .lines else { return }
+        Output.line(text)
     }
 
     /// Shows every event of an image transfer and returns its result.
     ///
     /// - Parameter events: The transfer's events, as `pullEvents`, `pushEvents` or `copyEvents` return them.
-    /// - Returns: The result of the ``ImageTransferEvent/finished(_:)`` event, or `nil` when the stream ended without one.
+    /// - Returns: The result of the ``ImageTransferEvent/completed(_:)`` event, or `nil` when the stream ended
+    ///   without one.
     /// - Throws: What the stream throws.
     func report<Result>(_ events: AsyncThrowingStream<ImageTransferEvent<Result>, any Error>) async throws -> Result? {
         var result: Result?
         for try await event in events {
             handle(event)
-            if case .finished(let finished) = event { result = finished }
+            if case .completed(let completed) = event { result = completed }
         }
         return result
     }
@@ -72,12 +107,25 @@ final class ProgressReporter {
                     "mediaType": .string(descriptor.mediaType.rawValue), "size": .int(descriptor.size),
                 ])
             }
-        case .planned(let blobs, let bytes):
+        case .planned(let plan):
             if mode == .json {
-                Output.jsonObject(["event": .string("planned"), "blobs": .int(Int64(blobs)), "bytes": .int(bytes)])
+                Output.jsonObject([
+                    "event": .string("planned"), "blobs": .int(Int64(plan.blobs.count)),
+                    "bytes": .int(plan.progress.totalBytes),
+                ])
             }
+            let visible = look.isDocker ? plan.layers : plan.blobs
+            shown = Set(visible.map(\.digest))
+            // docker lists a push's layers top first.
+            for layer in look == .push ? visible.reversed() : visible {
+                let index = row(for: layer.digest)
+                rows[index].total = layer.size
+            }
+            if mode == .bars { draw(force: true) }
         case .blob(let transfer):
             handle(transfer)
+        case .progressed:
+            break
         case .manifest(let descriptor):
             if mode == .json {
                 Output.jsonObject([
@@ -86,7 +134,7 @@ final class ProgressReporter {
                     "platform": .optional(descriptor.platform.map { "\($0)" }),
                 ])
             }
-        case .finished:
+        case .completed:
             if mode == .bars { draw(force: true) }
         }
     }
@@ -97,72 +145,112 @@ final class ProgressReporter {
             Output.jsonObject(ProgressReporter.json(event))
             return
         }
-        guard mode != .quiet else { return }
+        guard mode != .quiet, shown?.contains(event.digest) ?? true else { return }
         let index = row(for: event.digest)
-        var finishedLine: String?
+        var finished: String?
+        var line: String?
         switch event {
         case .started(_, let size):
-            rows[index].total = size
-            rows[index].state = "started"
+            rows[index].total = size ?? rows[index].total
+            rows[index].state = moving
         case .progressed(_, let completed, let total):
             rows[index].completed = completed
             rows[index].total = total ?? rows[index].total
-            rows[index].state = "moving"
+            rows[index].state = moving
         case .resumed(_, let offset):
-            rows[index].state = "resuming at \(ProgressReporter.bytes(offset))"
+            rows[index].completed = offset
+            rows[index].state = "Retrying"
         case .verified:
-            rows[index].state = "verified"
+            rows[index].state = "Verifying Checksum"
         case .skipped(_, let size):
+            finished = look == .push ? "Layer already exists" : "Already exists"
+            line = "\(event.digest) exists (\(ProgressReporter.bytes(size)))"
             rows[index].completed = size
-            rows[index].total = size
-            rows[index].state = "exists"
-            finishedLine = "\(event.digest) exists (\(ProgressReporter.bytes(size)))"
         case .mounted(_, let size, let from):
+            finished = "Mounted from \(from.familiarName)"
+            line = "\(event.digest) mounted from \(from.path) (\(ProgressReporter.bytes(size)))"
             rows[index].completed = size
-            rows[index].total = size
-            rows[index].state = "mounted"
-            finishedLine = "\(event.digest) mounted from \(from.path) (\(ProgressReporter.bytes(size)))"
         case .finished(_, let size):
+            switch look {
+            case .pull: finished = "Pull complete"
+            case .push: finished = "Pushed"
+            case .blobs(let verb): finished = verb.prefix(1).uppercased() + verb.dropFirst()
+            }
+            if case .blobs(let verb) = look { line = "\(event.digest) \(verb) (\(ProgressReporter.bytes(size)))" }
             rows[index].completed = size
-            rows[index].total = size
-            rows[index].state = "done"
-            finishedLine = "\(event.digest) \(verb) (\(ProgressReporter.bytes(size)))"
+        }
+        if let finished {
+            rows[index].state = finished
+            rows[index].done = true
         }
         switch mode {
         case .lines:
-            if let finishedLine { Output.diagnostic(finishedLine) }
+            if let finished {
+                if look.isDocker {
+                    Output.line("\(ProgressReporter.short(event.digest)): \(finished)")
+                } else if let line {
+                    Output.diagnostic(line)
+                }
+            }
         case .bars:
-            draw(force: finishedLine != nil)
+            draw(force: finished != nil)
         default:
             break
         }
     }
 
+    private var moving: String {
+        switch look {
+        case .pull: return "Downloading"
+        case .push: return "Pushing"
+        case .blobs: return "Moving"
+        }
+    }
+
     private func row(for digest: ContentDigest) -> Int {
         if let index = rowIndex[digest] { return index }
-        rows.append(Row(digest: digest))
+        rows.append(Row(digest: digest, state: "Waiting"))
         rowIndex[digest] = rows.count - 1
         return rows.count - 1
     }
 
-    /// Redraws every bar in place on stderr, at most ten times a second unless forced.
+    /// Redraws every row in place, at most ten times a second unless forced.
     private func draw(force: Bool) {
         let now = ContinuousClock.now
         guard force || now - lastDraw >= .milliseconds(100) else { return }
         lastDraw = now
         var text = drawnLines > 0 ? "\u{1B}[\(drawnLines)A" : ""
         for row in rows {
-            let short = String(row.digest.encoded.prefix(12))
-            let total = row.total ?? 0
-            let fraction = total > 0 ? max(0, min(1, Double(row.completed) / Double(total))) : (row.state == "done" ? 1 : 0)
-            let width = 30
-            let filled = Int(fraction * Double(width))
-            let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
-            let amount = "\(ProgressReporter.bytes(row.completed))/\(row.total.map(ProgressReporter.bytes) ?? "?")"
-            text += "\u{1B}[2K\(short) [\(bar)] \(amount) \(row.state)\n"
+            var line = "\(ProgressReporter.short(row.digest)): \(row.state)"
+            if !row.done, row.state == moving, let total = row.total, total > 0 {
+                let width = 50
+                let filled = Int(max(0, min(1, Double(row.completed) / Double(total))) * Double(width))
+                let bar = filled >= width
+                    ? String(repeating: "=", count: width)
+                    : String(repeating: "=", count: filled) + ">" + String(repeating: " ", count: width - filled - 1)
+                line += " [\(bar)]  \(ProgressReporter.humanSize(row.completed))/\(ProgressReporter.humanSize(total))"
+            }
+            text += "\u{1B}[2K\(line)\n"
         }
         drawnLines = rows.count
-        FileHandle.standardError.write(Data(text.utf8))
+        (look.isDocker ? FileHandle.standardOutput : FileHandle.standardError).write(Data(text.utf8))
+    }
+
+    /// The 12 hex digits docker shows for a layer.
+    static func short(_ digest: ContentDigest) -> String { String(digest.encoded.prefix(12)) }
+
+    /// A size as docker's progress shows it (decimal units, 4 significant digits): `2.812MB`, `512B`.
+    static func humanSize(_ count: Int64) -> String {
+        let units = ["B", "kB", "MB", "GB", "TB"]
+        var value = Double(count)
+        var unit = 0
+        while value >= 1000, unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        var text = String(format: "%.4g", value)
+        if text.contains("e") { text = String(format: "%.0f", value) }
+        return text + units[unit]
     }
 
     /// A transfer event as JSON pairs.

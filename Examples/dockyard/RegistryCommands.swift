@@ -12,9 +12,20 @@ extension DockyardCommand {
         @Argument(help: "The image reference, e.g. alpine:3.20.")
         var reference: String
 
+        @Option(name: .long, help: ArgumentHelp("Resolve a multi-platform image to this platform's manifest.", valueName: "OS/ARCH[/VARIANT]"))
+        var platform: String?
+
         func run() async throws {
             let reference = try ClientFactory.reference(reference)
-            let descriptor = try await ClientFactory.withClient(global) { try await $0.resolve(reference) }
+            let platform: Platform? = try platform.map { text in
+                guard case .specific(let platform) = try PlatformOption.selection(platform: text, all: false) else { return nil }
+                return platform
+            } ?? nil
+            let descriptor = try await ClientFactory.withClient(global) { client in
+                guard let platform else { return try await client.resolve(reference) }
+                let document = try await client.resolve(reference, platform: platform)
+                return Descriptor(mediaType: document.mediaType, digest: document.digest, size: Int64(document.bytes.count))
+            }
             if global.json {
                 Output.jsonObject([
                     "reference": .string(reference.description),

@@ -27,18 +27,18 @@ public struct OCILayout: Sendable {
     /// The layout's directory.
     public let directory: URL
 
-    /// Opens a layout, creating the directory, `oci-layout`, an empty `index.json` and `blobs/` when missing.
+    /// Opens a layout; a missing one is created on the first write, so opening alone leaves nothing on disk.
     ///
     /// - Parameters:
     ///   - directory: The layout's directory.
-    ///   - create: Whether to create what is missing; when `false`, a directory without `oci-layout` is an error.
-    /// - Throws: ``LayoutError`` when the directory is not a layout (and `create` is `false`), holds another
-    ///   layout version, or cannot be written.
+    ///   - create: Whether a missing layout may be created (on the first write); when `false`, a directory
+    ///     without `oci-layout` is an error.
+    /// - Throws: ``LayoutError`` when the directory is not a layout (and `create` is `false`), or holds another
+    ///   layout version.
     public init(at directory: URL, create: Bool = true) throws {
         self.directory = directory.standardizedFileURL
-        let manager = FileManager.default
         let marker = self.directory.appendingPathComponent("oci-layout")
-        if manager.fileExists(atPath: marker.path) {
+        if FileManager.default.fileExists(atPath: marker.path) {
             struct Marker: Decodable { var imageLayoutVersion: String }
             let data = try LayoutError.reading(marker) { try Data(contentsOf: marker) }
             guard let parsed = try? JSONDecoder().decode(Marker.self, from: data) else {
@@ -49,22 +49,28 @@ public struct OCILayout: Sendable {
                     .invalidLayout, "\(directory.path) is an OCI layout version \(parsed.imageLayoutVersion); only 1.x is supported",
                     path: marker)
             }
-        } else {
-            guard create else {
-                throw LayoutError(
-                    .invalidLayout, "\(directory.path) is not an OCI image layout (no oci-layout file); pull into it first",
-                    path: directory)
-            }
+        } else if !create {
+            throw LayoutError(
+                .invalidLayout, "\(directory.path) is not an OCI image layout (no oci-layout file)",
+                path: directory)
+        }
+    }
+
+    /// Whether the layout exists on disk (its `oci-layout` file does).
+    public var exists: Bool {
+        FileManager.default.fileExists(atPath: directory.appendingPathComponent("oci-layout").path)
+    }
+
+    /// Creates the directory, `oci-layout`, `blobs/` and an empty `index.json` where missing.
+    func materialize() throws {
+        let manager = FileManager.default
+        let marker = directory.appendingPathComponent("oci-layout")
+        if !manager.fileExists(atPath: marker.path) {
             try LayoutError.writing(directory) {
-                try manager.createDirectory(at: self.directory, withIntermediateDirectories: true)
+                try manager.createDirectory(at: directory.appendingPathComponent("blobs"), withIntermediateDirectories: true)
             }
+            if !manager.fileExists(atPath: indexURL.path) { try writeIndex([]) }
             try writeAtomically(Array(#"{"imageLayoutVersion":"\#(OCILayout.layoutVersion)"}"#.utf8), to: marker)
-        }
-        try LayoutError.writing(directory) {
-            try manager.createDirectory(at: self.directory.appendingPathComponent("blobs"), withIntermediateDirectories: true)
-        }
-        if !manager.fileExists(atPath: indexURL.path) {
-            try writeIndex([])
         }
     }
 
@@ -97,6 +103,7 @@ public struct OCILayout: Sendable {
     /// - Returns: The descriptors, in file order.
     /// - Throws: ``LayoutError`` when `index.json` is missing or invalid.
     public func entries() throws -> [Descriptor] {
+        if !exists && !FileManager.default.fileExists(atPath: indexURL.path) { return [] }
         let data = try LayoutError.reading(indexURL) { try Data(contentsOf: indexURL) }
         do {
             return try JSONDecoder().decode(LayoutIndexFile.self, from: data).manifests
@@ -179,6 +186,7 @@ public struct OCILayout: Sendable {
 
     /// Creates `blobs/<algorithm>/`.
     func prepareBlobDirectory(for digest: ContentDigest) throws {
+        try materialize()
         let folder = blobURL(for: digest).deletingLastPathComponent()
         try LayoutError.writing(folder) {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -193,6 +201,7 @@ public struct OCILayout: Sendable {
     /// - Throws: ``LayoutError`` when `index.json` cannot be read or written, or is not a valid image index (it is
     ///   then left as it is).
     public func setEntry(_ descriptor: Descriptor, named refName: String?) throws {
+        try materialize()
         // Several processes may pull into one layout: serialise the read-modify-write of index.json.
         let lockURL = directory.appendingPathComponent(".index.json.lock")
         let lock = open(lockURL.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)

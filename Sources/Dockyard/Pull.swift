@@ -3,17 +3,36 @@ import DockyardManifests
 import DockyardReferences
 import Foundation
 
+/// What ``RegistryClient/pull(_:into:platforms:concurrency:)`` did.
+public struct PullResult: Sendable, Hashable, CustomStringConvertible {
+    /// The reference that was pulled.
+    public var reference: ImageReference
+    /// The digest of the entry written to the layout's `index.json`.
+    public var digest: ContentDigest
+    /// The entry written to the layout's `index.json`: the index (all platforms) or one manifest.
+    public var descriptor: Descriptor
+    /// The digest the reference names at the registry: the index of a multi-platform image, whichever platform
+    /// was pulled (what `docker pull` prints as `Digest:`).
+    public var resolvedDigest: ContentDigest
+    /// The manifests pulled (one per platform).
+    public var manifests: [Descriptor]
+    /// The name given to the entry (`org.opencontainers.image.ref.name`), if any.
+    public var refName: String?
+    /// Blob counts and bytes.
+    public var totals: TransferTotals
+
+    /// The image, its digest and the counts, such as `registry.test/app:v1 sha256:… (3 moved (1.2 MiB), 0 present, 0 mounted)`.
+    public var description: String { "\(reference) \(digest) (\(totals))" }
+}
+
 extension RegistryClient {
     /// Pulls an image into an OCI image layout directory.
     ///
-    /// The manifest (and, for a multi-platform image, the index) is resolved, the selected platforms' manifests
-    /// are fetched, and every blob the layout does not hold yet is downloaded (verified, resumed after broken
-    /// connections, renamed into place), at most `concurrency` at once. Only then are the manifests written and the
-    /// entry added to `index.json`, named after the reference's tag; so a layout never lists an image whose blobs
-    /// are missing, and blobs already present are never fetched again.
-    ///
-    /// With ``PlatformSelection/all`` the index itself is stored and listed, so its digest stays the registry's;
-    /// with one platform, that platform's manifest is listed.
+    /// A convenience over ``transfer(from:to:options:progress:)`` from ``image(_:)`` to
+    /// ``OCILayout/image(named:blobConfiguration:)``, naming the entry after the reference's tag (`latest` when
+    /// the reference has neither tag nor digest). Blobs the layout holds are not fetched again; the others are
+    /// downloaded verified, resumed after broken connections and renamed into place, and the entry is added to
+    /// `index.json` last. A pull that fails into a layout that did not exist leaves nothing behind.
     ///
     /// - Parameters:
     ///   - reference: The image; a tag, a digest, or neither (`latest`).
@@ -21,9 +40,7 @@ extension RegistryClient {
     ///   - platforms: Which platforms of an index to pull; the host's by default.
     ///   - concurrency: How many blobs download at once; 4 by default.
     /// - Returns: What was pulled, with counts.
-    /// - Throws: ``RegistryError`` (unknown manifest, missing platform, …), `BlobTransferError` (digest or size
-    ///   mismatch, broken connection that could not be resumed), ``LayoutError``, `ManifestError`, `AuthError` or
-    ///   `TransportError`.
+    /// - Throws: As ``transfer(from:to:options:progress:)``.
     @discardableResult
     public func pull(
         _ reference: ImageReference,
@@ -31,13 +48,14 @@ extension RegistryClient {
         platforms: PlatformSelection = .current,
         concurrency: Int = 4
     ) async throws -> PullResult {
-        try await performPull(reference, into: layout, platforms: platforms, concurrency: concurrency, emit: nil)
+        let (source, destination) = pullEnds(reference, layout)
+        let result = try await transfer(
+            from: source, to: destination, options: ImageTransferOptions(platforms: platforms, concurrency: concurrency))
+        return PullResult(reference, destination.name, result)
     }
 
-    /// Pulls an image into an OCI image layout, reporting progress as a stream of events.
-    ///
-    /// The pull runs while the stream is iterated and is cancelled when the consumer stops; the last event is
-    /// ``ImageTransferEvent/finished(_:)`` with the ``PullResult``. Byte progress events are coalesced.
+    /// Pulls an image into an OCI image layout, reporting progress as a stream of events that ends with
+    /// ``ImageTransferEvent/completed(_:)`` carrying the ``PullResult``.
     ///
     /// - Parameters:
     ///   - reference: The image.
@@ -51,83 +69,22 @@ extension RegistryClient {
         platforms: PlatformSelection = .current,
         concurrency: Int = 4
     ) -> AsyncThrowingStream<PullEvent, any Error> {
-        RegistryClient.events { emit in
-            try await self.performPull(reference, into: layout, platforms: platforms, concurrency: concurrency, emit: emit)
-        }
+        let (source, destination) = pullEnds(reference, layout)
+        return events(
+            from: source, to: destination, options: ImageTransferOptions(platforms: platforms, concurrency: concurrency)
+        ) { PullResult(reference, destination.name, $0) }
     }
 
-    private func performPull(
-        _ reference: ImageReference,
-        into layout: OCILayout,
-        platforms: PlatformSelection,
-        concurrency: Int,
-        emit: (@Sendable (PullEvent) -> Void)?
-    ) async throws -> PullResult {
-        let top = try await manifest(for: reference)
-        let topDescriptor = try RegistryClient.descriptor(of: top)
-        emit?(.resolved(topDescriptor))
-
-        var entry = topDescriptor
-        var manifests: [ManifestDocument] = []
-        var manifestDescriptors: [Descriptor] = []
-        var storeTop = true
-        switch top.content {
-        case .index(let index):
-            let chosen = try select(index, platforms, reference: reference)
-            for child in chosen {
-                manifests.append(try await manifest(for: reference.withDigest(child.digest), accepting: [child.mediaType]))
-                manifestDescriptors.append(child)
-            }
-            if platforms != .all, let only = chosen.first {
-                entry = only
-                storeTop = false
-            }
-        case .manifest:
-            manifests = [top]
-            manifestDescriptors = [topDescriptor]
-        default:
-            throw RegistryError(
-                code: .unsupported, method: "GET", url: try baseURL(for: reference.repository),
-                subject: reference.description,
-                message: "this is a Docker schema 1 manifest, which OCI layouts cannot hold; pull a newer image")
-        }
-
-        let blobs = RegistryClient.blobs(of: manifests)
-        emit?(.planned(blobs: blobs.count, bytes: RegistryClient.plannedBytes(blobs)))
-        let counter = TotalsCounter()
-        let client = try blobClient(for: reference.repository)
-        let handler = RegistryClient.blobHandler(emit)
-        let missing = blobs.filter { blob in
-            if layout.contains(blob) {
-                handler?(.skipped(digest: blob.digest, size: blob.size))
-                return false
-            }
-            return true
-        }
-        for _ in 0..<(blobs.count - missing.count) { await counter.skipped() }
-        for blob in missing { try layout.prepareBlobDirectory(for: blob.digest) }
-        try await RegistryClient.forEach(missing, concurrency: concurrency) { blob in
-            let info = try await client.download(blob.digest, size: blob.size, to: layout.blobURL(for: blob.digest), progress: handler)
-            await counter.downloaded(info.size)
-        }
-
-        for (document, descriptor) in zip(manifests, manifestDescriptors) {
-            try layout.storeBlob(document.bytes, digest: document.digest)
-            emit?(.manifest(descriptor))
-        }
-        if storeTop, case .index = top.content {
-            try layout.storeBlob(top.bytes, digest: top.digest)
-            emit?(.manifest(topDescriptor))
-        }
-        let refName = reference.tag ?? (reference.digest == nil ? "latest" : nil)
-        try layout.setEntry(entry, named: refName)
-        return PullResult(
-            reference: reference, descriptor: entry, manifests: manifestDescriptors, refName: refName,
-            totals: await counter.totals)
+    private func pullEnds(_ reference: ImageReference, _ layout: OCILayout) -> (RegistryImage, LayoutImage) {
+        let name = reference.tag ?? (reference.digest == nil ? "latest" : nil)
+        return (image(reference), layout.image(named: name, blobConfiguration: configuration.blobs))
     }
+}
 
-    /// The descriptor of a fetched document.
-    static func descriptor(of document: ManifestDocument) throws -> Descriptor {
-        Descriptor(mediaType: document.mediaType, digest: document.digest, size: Int64(document.bytes.count))
+extension PullResult {
+    init(_ reference: ImageReference, _ refName: String?, _ result: ImageTransferResult) {
+        self.init(
+            reference: reference, digest: result.digest, descriptor: result.descriptor,
+            resolvedDigest: result.resolvedDigest, manifests: result.manifests, refName: refName, totals: result.totals)
     }
 }

@@ -1,3 +1,4 @@
+import DockyardBlobTransfer
 import DockyardTransport
 import Foundation
 
@@ -42,6 +43,8 @@ extension RegistryClient {
         public var redirect: RedirectPolicy
         /// The `User-Agent` header of every request.
         public var userAgent: String
+        /// The tunables of blob transfers (upload strategy, resume attempts, read size, progress interval).
+        public var blobs = BlobClient.Configuration()
 
         /// Creates a configuration; every parameter has a default suited to Docker Hub.
         ///

@@ -40,6 +40,8 @@ public final class RegistryClient: Sendable {
     let state = RegistryClientState()
     /// Registries found to speak plain HTTP after HTTPS failed (loopback and insecure registries only).
     let plainHTTPRegistries = RegistryNameSet()
+    /// Repositories where this client has seen blobs, for cross-repository mounts.
+    let blobLocations = BlobLocationCache()
 
     /// The largest manifest the client reads, 4 MiB, as registries limit them.
     public static let maxManifestBytes = 4 * 1024 * 1024

@@ -32,24 +32,8 @@ extension BlobClient {
         to fileURL: URL,
         progress: TransferEventHandler? = nil
     ) async throws -> BlobInfo {
-        let directory = fileURL.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(".\(fileURL.lastPathComponent).partial-\(UUID().uuidString)")
-        let file = try OutputFile(creating: temporary)
-        var succeeded = false
-        defer {
-            file.close()
-            if !succeeded { unlink(temporary.path) }
-        }
-        var written: Int64 = 0
-        for try await buffer in stream(digest, size: size, progress: progress) {
-            try file.write(buffer)
-            written += Int64(buffer.readableBytes)
-        }
-        if configuration.synchronizeFiles { try file.synchronize() }
-        guard rename(temporary.path, fileURL.path) == 0 else {
-            throw BlobTransferError.fileSystem(errno, "moving the downloaded blob into place at", fileURL, digest: digest)
-        }
-        succeeded = true
+        let written = try await BlobFile.store(
+            stream(digest, size: size, progress: progress), at: fileURL, synchronize: configuration.synchronizeFiles)
         progress?(.finished(digest: digest, size: written))
         return BlobInfo(digest: digest, size: written)
     }

@@ -19,15 +19,23 @@ import Darwin
 public struct BlobUploadSource: Sendable {
     /// The blob's size in bytes.
     public let size: Int64
+    /// Whether a whole-blob sequence of this source checks the blob's digest and size itself, throwing at its end
+    /// when they do not match (a registry's blob stream does); a consumer then need not hash the bytes again.
+    public let verifiesDigest: Bool
     private let makeStream: @Sendable (Range<Int64>) throws -> ByteBufferSequence
 
     /// Creates a source.
     ///
     /// - Parameters:
     ///   - size: The blob's size in bytes.
+    ///   - verifiesDigest: Whether the sequence of the whole blob verifies its digest and size itself.
     ///   - makeStream: Makes a sequence of exactly the bytes of the given half-open range.
-    public init(size: Int64, makeStream: @escaping @Sendable (Range<Int64>) throws -> ByteBufferSequence) {
+    public init(
+        size: Int64, verifiesDigest: Bool = false,
+        makeStream: @escaping @Sendable (Range<Int64>) throws -> ByteBufferSequence
+    ) {
         self.size = size
+        self.verifiesDigest = verifiesDigest
         self.makeStream = makeStream
     }
 
@@ -66,7 +74,7 @@ public struct BlobUploadSource: Sendable {
     ///   - size: The blob's size.
     /// - Returns: A source of the blob's bytes.
     public static func blob(_ digest: ContentDigest, from client: BlobClient, size: Int64) -> BlobUploadSource {
-        BlobUploadSource(size: size) { range in
+        BlobUploadSource(size: size, verifiesDigest: true) { range in
             if range == 0..<size {
                 return ByteBufferSequence(client.stream(digest, size: size))
             }

@@ -32,6 +32,47 @@ public enum TransferEvent: Sendable, Hashable {
     }
 }
 
+extension TransferEvent: CustomStringConvertible {
+    /// The event for people: the blob's short digest, what happened and the byte counts, such as
+    /// `sha256:0123456789ab progressed 1.5 MiB of 12.0 MiB`; an unknown size reads `of ? bytes`.
+    public var description: String {
+        let short = "\(digest.algorithm.rawValue):\(digest.encoded.prefix(12))"
+        switch self {
+        case .started(_, let size):
+            return "\(short) started (\(size.map(TransferEvent.bytes) ?? "size unknown"))"
+        case .progressed(_, let completed, let total):
+            return "\(short) progressed \(TransferEvent.bytes(completed)) of \(total.map(TransferEvent.bytes) ?? "? bytes")"
+        case .resumed(_, let offset):
+            return "\(short) resumed at \(TransferEvent.bytes(offset))"
+        case .verified(_, let size):
+            return "\(short) verified (\(TransferEvent.bytes(size)))"
+        case .skipped(_, let size):
+            return "\(short) already present (\(TransferEvent.bytes(size)))"
+        case .mounted(_, let size, let from):
+            return "\(short) mounted from \(from.path) (\(TransferEvent.bytes(size)))"
+        case .finished(_, let size):
+            return "\(short) finished (\(TransferEvent.bytes(size)))"
+        }
+    }
+
+    /// A byte count for people: `512 bytes`, `1.5 KiB`, `12.0 MiB`.
+    ///
+    /// - Parameter count: The number of bytes.
+    /// - Returns: The count in the largest binary unit that keeps it at 1 or more.
+    public static func bytes(_ count: Int64) -> String {
+        let units = ["KiB", "MiB", "GiB", "TiB", "PiB"]
+        guard count >= 1024 || count <= -1024 else { return "\(count) bytes" }
+        var value = Double(count) / 1024
+        var unit = 0
+        while abs(value) >= 1024, unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        let tenths = (value * 10).rounded() / 10
+        return "\(tenths) \(units[unit])"
+    }
+}
+
 /// Receives transfer events; called on the transferring task, so it must return quickly.
 public typealias TransferEventHandler = @Sendable (TransferEvent) -> Void
 

@@ -72,6 +72,90 @@ struct ImageCommandTests {
         #expect(!FileManager.default.fileExists(atPath: work.url.appendingPathComponent("x").path))
     }
 
+    /// Matches lines against docker's formats, line by line.
+    static func expectLines(_ lines: [String], _ patterns: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(lines.count == patterns.count, "\(lines)", sourceLocation: sourceLocation)
+        for (line, pattern) in zip(lines, patterns) {
+            #expect(line.wholeMatch(of: try! Regex(pattern)) != nil, "'\(line)' is not /\(pattern)/", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test("pull and push print what docker pull and docker push print, line by line")
+    func dockerLook() async throws {
+        let hub = try LocalHub.required()
+        let cli = try DockyardCLI()
+        let (work, layout) = try ImageFixtures.layout()
+        defer { work.remove() }
+        let built = try TestImages.build(in: layout, refName: "v1", layerSizes: [3_000, 4_000])
+        let tagged = try ImageFixtures.reference(hub.open, "look")
+        let latest = try ImageReference(normalizing: "\(tagged.name):latest")
+        let hex = "[0-9a-f]{12}"
+        let digest = "sha256:[0-9a-f]{64}"
+        let layers = built.blobs.dropFirst().map { String($0.digest.encoded.prefix(12)) }
+
+        // docker push: repository header, one line per layer (top layer first), then TAG: digest: … size: N.
+        let push = try await cli.run(["push", layout.directory.path, latest.description])
+        #expect(push.status == 0, "\(push.stderrText)")
+        Self.expectLines(push.stdoutLines, [
+            #"The push refers to repository \[\#(NSRegularExpression.escapedPattern(for: tagged.name))\]"#,
+            "\(hex): Pushed", "\(hex): Pushed",
+            "latest: digest: \(built.entry.digest) size: \(built.entry.size)",
+        ])
+        #expect(Set(push.stdoutLines.dropFirst().prefix(2).map { String($0.prefix(12)) }) == Set(layers))
+
+        let again = try await cli.run(["push", layout.directory.path, latest.description])
+        Self.expectLines(Array(again.stdoutLines.dropFirst()), [
+            "\(hex): Layer already exists", "\(hex): Layer already exists", "latest: digest: \(digest) size: [0-9]+",
+        ])
+        // docker pull without a tag: the default tag, the repository path, one line per layer, digest, status, name.
+        let target = work.url.appendingPathComponent("pulled")
+        let pull = try await cli.run(["pull", latest.name, "--layout", target.path])
+        #expect(pull.status == 0, "\(pull.stderrText)")
+        Self.expectLines(pull.stdoutLines, [
+            "Using default tag: latest",
+            "latest: Pulling from \(NSRegularExpression.escapedPattern(for: tagged.path))",
+            "\(hex): Pull complete", "\(hex): Pull complete",
+            "Digest: \(built.entry.digest)",
+            "Status: Downloaded newer image for \(NSRegularExpression.escapedPattern(for: latest.familiar))",
+            NSRegularExpression.escapedPattern(for: latest.description),
+        ])
+        let upToDate = try await cli.run(["pull", latest.description, "--layout", target.path])
+        Self.expectLines(upToDate.stdoutLines, [
+            "latest: Pulling from \(NSRegularExpression.escapedPattern(for: tagged.path))",
+            "\(hex): Already exists", "\(hex): Already exists",
+            "Digest: \(built.entry.digest)",
+            "Status: Image is up to date for \(NSRegularExpression.escapedPattern(for: latest.familiar))",
+            NSRegularExpression.escapedPattern(for: latest.description),
+        ])
+    }
+
+    @Test("A multi-platform pull prints the index digest, as docker does")
+    func multiPlatformDigest() async throws {
+        let hub = try LocalHub.required()
+        let cli = try DockyardCLI()
+        let (work, layout) = try ImageFixtures.layout()
+        defer { work.remove() }
+        let built = try TestImages.build(in: layout, refName: "v1", platforms: ["linux/amd64", "linux/arm64/v8"])
+        let reference = try ImageFixtures.reference(hub.open, "look-multi")
+        let push = try await cli.run(["push", "-q", layout.directory.path, reference.description])
+        #expect(push.status == 0, "\(push.stderrText)")
+        let pull = try await cli.run([
+            "pull", reference.description, "--layout", work.url.appendingPathComponent("one").path, "--platform", "linux/arm64/v8",
+        ])
+        #expect(pull.status == 0, "\(pull.stderrText)")
+        #expect(pull.stdoutLines.contains("Digest: \(built.entry.digest)"))
+        #expect(pull.stdoutLines.first == "v1: Pulling from \(reference.path)")
+
+        let resolved = try await cli.run(["resolve", "--platform", "linux/arm64/v8", reference.description])
+        #expect(resolved.stdoutLines == [built.manifests[1].digest.description])
+        let onePlatform = try ImageFixtures.reference(hub.open, "look-one")
+        let pushOne = try await cli.run(["push", "-q", "--platform", "linux/arm64/v8", layout.directory.path, onePlatform.description])
+        #expect(pushOne.status == 0, "\(pushOne.stderrText)")
+        let client = try ImageFixtures.client()
+        defer { Task { await client.shutdown() } }
+        #expect(try await client.resolve(onePlatform).digest == built.manifests[1].digest)
+    }
+
     @Test("--platform and --all-platforms together are a usage error (exit 2)")
     func usage() async throws {
         let cli = try DockyardCLI()

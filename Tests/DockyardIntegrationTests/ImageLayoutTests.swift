@@ -35,4 +35,58 @@ struct ImageLayoutTests {
         #expect(error?.code == .corruptBlob)
         #expect(error?.message.contains("\(bytes.count) bytes") == true, "\(String(describing: error))")
     }
+
+    @Test("Opening a layout that does not exist creates nothing until something is written")
+    func openingCreatesNothing() throws {
+        let scratch = try TemporaryDirectory(prefix: "layout-open")
+        defer { scratch.remove() }
+        let directory = scratch.url.appendingPathComponent("new")
+        let layout = try OCILayout(at: directory)
+        #expect(!FileManager.default.fileExists(atPath: directory.path))
+        #expect(!layout.exists)
+        #expect(try layout.entries().isEmpty)
+        #expect(throws: LayoutError.self) { try OCILayout(at: directory, create: false) }
+    }
+
+    @Test("The engine copies an image between two layouts, blob for blob, and names the entry")
+    func layoutToLayout() async throws {
+        let (scratch, source) = try ImageFixtures.layout()
+        defer { scratch.remove() }
+        let built = try TestImages.build(in: source, refName: "v1", platforms: ["linux/amd64", "linux/arm64/v8"])
+        let target = try OCILayout(at: scratch.url.appendingPathComponent("copy"))
+        let client = try ImageFixtures.client()
+        defer { Task { await client.shutdown() } }
+
+        let result = try await client.transfer(
+            from: source.image(named: "v1"), to: target.image(named: "copied"), options: .init(platforms: .all))
+        #expect(result.digest == built.entry.digest)
+        #expect(result.totals.transferred == built.blobs.count)
+        #expect(try target.entry(named: "copied").digest == built.entry.digest)
+        #expect(try TestImages.blobFiles(target.directory) == TestImages.blobFiles(source.directory))
+
+        // Again, with skip-if-present: the entry already points at the digest, so nothing is looked at.
+        let again = try await client.transfer(
+            from: source.image(named: "v1"), to: target.image(named: "copied"),
+            options: .init(platforms: .all, skipIfPresent: true))
+        #expect(again.upToDate)
+        #expect(again.totals == TransferTotals())
+    }
+
+    @Test("A transfer whose source lacks a blob fails before anything is written, and leaves no layout behind")
+    func missingBlobCreatesNothing() async throws {
+        let (scratch, source) = try ImageFixtures.layout()
+        defer { scratch.remove() }
+        let built = try TestImages.build(in: source, refName: "v1", layerSizes: [100, 200])
+        try FileManager.default.removeItem(at: source.blobURL(for: built.blobs[2].digest))
+        let targetDirectory = scratch.url.appendingPathComponent("never")
+        let target = try OCILayout(at: targetDirectory)
+        let client = try ImageFixtures.client()
+        defer { Task { await client.shutdown() } }
+
+        let error = await #expect(throws: LayoutError.self) {
+            try await client.transfer(from: source.image(named: "v1"), to: target.image(named: "v1"))
+        }
+        #expect(error?.code == .missingBlob)
+        #expect(!FileManager.default.fileExists(atPath: targetDirectory.path))
+    }
 }
