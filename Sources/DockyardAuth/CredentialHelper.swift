@@ -194,14 +194,21 @@ public struct CredentialHelper: Sendable {
             throw failure("could not be started (\(executableURL.path)): \(error.localizedDescription)")
         }
 
+        // The blocking reads, the write and the wait below run on threads of their own, never on Dispatch's global
+        // queues: on Linux those also run Swift's concurrency executor, and blocking them starves every task in
+        // the process (the timeout task below included).
         let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) {
+        group.enter()
+        Thread.detachNewThread {
             outcome.setStdout(stdoutPipe.fileHandleForReading.readDataToEndOfFile())
+            group.leave()
         }
-        DispatchQueue.global().async(group: group) {
+        group.enter()
+        Thread.detachNewThread {
             outcome.setStderr(stderrPipe.fileHandleForReading.readDataToEndOfFile())
+            group.leave()
         }
-        DispatchQueue.global().async {
+        Thread.detachNewThread {
             let handle = stdinPipe.fileHandleForWriting
             try? handle.write(contentsOf: input)
             try? handle.close()
@@ -221,7 +228,7 @@ public struct CredentialHelper: Sendable {
             exited.signal()
         }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
+            Thread.detachNewThread {
                 exited.wait()
                 _ = group.wait(timeout: .now() + .seconds(2))
                 continuation.resume()
