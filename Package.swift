@@ -116,22 +116,32 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Test support: launches the real servers' fixtures and reads their environment.
+        // Test support: launches the real servers' fixtures and reads their environment. Foundation and Testing
+        // only, so that a suite links no more of the SDK than the module it tests.
         .target(
             name: "DockyardTestSupport",
-            dependencies: ["Dockyard"],
             path: "Tests/DockyardTestSupport",
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
+        // Test fakes, in one place: scripted transports, in-memory blob servers, a capturing logger.
+        .target(
+            name: "DockyardTestFakes",
+            dependencies: ["DockyardTransport", "DockyardReferences", nioCore, nioHTTP1, logging],
+            path: "Tests/DockyardTestFakes",
+            swiftSettings: swiftSettings
+        ),
+        // Offline tests, one target per module: no server, no network, no other SDK module.
         .testTarget(name: "DockyardReferencesTests", dependencies: ["DockyardReferences", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardManifestsTests", dependencies: ["DockyardManifests", "DockyardTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "DockyardTransportTests", dependencies: ["DockyardTransport", "DockyardHTTPClient", "DockyardTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "DockyardAuthTests", dependencies: ["DockyardAuth", "DockyardTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "DockyardBlobTransferTests", dependencies: ["DockyardBlobTransfer", "DockyardTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DockyardTransportTests", dependencies: ["DockyardTransport", "DockyardHTTPClient", "DockyardTestFakes", "DockyardTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DockyardAuthTests", dependencies: ["DockyardAuth", "DockyardTestFakes", "DockyardTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DockyardBlobTransferTests", dependencies: ["DockyardBlobTransfer", "DockyardTestFakes", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardHubAPITests", dependencies: ["DockyardHubAPI", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardImageBuilderTests", dependencies: ["DockyardImageBuilder", "DockyardTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "DockyardIntegrationTests", dependencies: ["Dockyard", "DockyardTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DockyardTests", dependencies: ["Dockyard", "DockyardTestFakes", "DockyardTestSupport"], swiftSettings: swiftSettings),
+        // Network tests: real servers (localhub, hubsim, skopeo, the embedded registry) and the built CLI; tagged .integration.
+        .testTarget(name: "DockyardIntegrationTests", dependencies: ["Dockyard", "DockyardHTTPClient", "DockyardTestFakes", "DockyardTestSupport"], swiftSettings: swiftSettings),
         // Every ```swift block of README.md and the DocC articles, extracted by scripts/extract-doc-snippets.
         .testTarget(name: "DockyardDocsTests", dependencies: ["Dockyard"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardRegistryServerTests", dependencies: ["DockyardRegistryServer", "Dockyard", "DockyardTestSupport"], swiftSettings: swiftSettings),

@@ -225,25 +225,32 @@ public struct CredentialHelper: Sendable {
             }
         }
 
+        // The blocking reads, the write and the wait below run on threads of their own, never on Dispatch's global
+        // queues: on Linux those also run Swift's concurrency executor, and blocking them starves every task in
+        // the process (the timeout task below included).
         let group = DispatchGroup()
         let limit = Self.maxOutputBytes
-        DispatchQueue.global().async(group: group) {
+        group.enter()
+        Thread.detachNewThread {
             let (data, overflow) = Self.readBounded(stdoutPipe.fileHandleForReading, limit: limit)
             outcome.setStdout(data)
             if overflow {
                 outcome.markOverflow()
                 stop()
             }
+            group.leave()
         }
-        DispatchQueue.global().async(group: group) {
+        group.enter()
+        Thread.detachNewThread {
             let (data, overflow) = Self.readBounded(stderrPipe.fileHandleForReading, limit: limit)
             outcome.setStderr(data)
             if overflow {
                 outcome.markOverflow()
                 stop()
             }
+            group.leave()
         }
-        DispatchQueue.global().async {
+        Thread.detachNewThread {
             input.withUnsafeBytes { bytes in
                 guard var pointer = bytes.baseAddress else { return }
                 var remaining = bytes.count
@@ -272,7 +279,7 @@ public struct CredentialHelper: Sendable {
             exited.signal()
         }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
+            Thread.detachNewThread {
                 exited.wait()
                 _ = group.wait(timeout: .now() + .seconds(2))
                 continuation.resume()

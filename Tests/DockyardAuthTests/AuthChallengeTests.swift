@@ -121,14 +121,51 @@ struct AuthChallengeTests {
         #expect(parsed.count <= input.utf8.count)
     }
 
-    @Test func fuzzedInputNeverTraps() {
-        var generator = SystemRandomNumberGenerator()
+    /// Seeded random noise: whatever the input, the parse is bounded by it (no more challenges than bytes) and
+    /// every scheme and parameter name it reports is a lowercased token taken from the input.
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func noiseParsesToTokensFromTheInput(seed: UInt64) {
+        var generator = SeededGenerator(state: seed)
         let alphabet = Array("Bb earr=\",\\ \trealm\"scope:/,=".utf8) + [0xC3, 0xA9, 0x00]
+        let tokenCharacters = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz")
         for _ in 0..<2_000 {
             let length = Int.random(in: 0..<40, using: &generator)
             let bytes = (0..<length).map { _ in alphabet.randomElement(using: &generator) ?? 0x20 }
-            let parsed = AuthChallenge.parse(String(decoding: bytes, as: UTF8.self))
-            #expect(parsed.count <= length)
+            let input = String(decoding: bytes, as: UTF8.self)
+            let parsed = AuthChallenge.parse(input)
+            #expect(parsed.count <= length, "seed \(seed), input \(input.debugDescription)")
+            for challenge in parsed {
+                let names = [challenge.scheme.rawValue] + Array(challenge.parameters.keys)
+                for name in names {
+                    #expect(!name.isEmpty && name.allSatisfy(tokenCharacters.contains), "seed \(seed), input \(input.debugDescription): \(name.debugDescription)")
+                    #expect(input.lowercased().contains(name), "seed \(seed), input \(input.debugDescription): \(name) is not from the input")
+                }
+            }
+        }
+    }
+
+    /// Seeded random values, quoted and escaped as RFC 9110 says: the parse gives back exactly the values written.
+    @Test(arguments: [11, 12, 13] as [UInt64])
+    func quotedValuesRoundTrip(seed: UInt64) {
+        var generator = SeededGenerator(state: seed)
+        let characters = Array("abcXYZ019 ,=;:/._-\"\\é")
+        func value() -> String {
+            String((0..<Int.random(in: 0..<24, using: &generator)).map { _ in characters.randomElement(using: &generator) ?? "a" })
+        }
+        func quoted(_ text: String) -> String {
+            "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        for _ in 0..<500 {
+            let (realm, service, scope) = (value(), value(), value())
+            let header = "Bearer realm=\(quoted(realm)), service=\(quoted(service)),scope=\(quoted(scope)), Basic realm=\(quoted(service))"
+            let parsed = AuthChallenge.parse(header)
+            #expect(parsed.count == 2, "seed \(seed), header \(header)")
+            #expect(parsed.first?.scheme == .bearer)
+            #expect(parsed.first?.realm == realm, "seed \(seed), header \(header)")
+            #expect(parsed.first?.service == service, "seed \(seed), header \(header)")
+            #expect(parsed.first?.parameters["scope"] == scope, "seed \(seed), header \(header)")
+            #expect(parsed.last?.scheme == .basic)
+            #expect(parsed.last?.realm == service, "seed \(seed), header \(header)")
         }
     }
 }

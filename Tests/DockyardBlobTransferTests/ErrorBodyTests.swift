@@ -1,25 +1,12 @@
 import DockyardReferences
 import DockyardTransport
+import DockyardTestFakes
 import Foundation
 import NIOCore
 import NIOHTTP1
 import Testing
 
 @testable import DockyardBlobTransfer
-
-/// A registry that answers every request with one status and a large error body (some proxies and CDNs send
-/// whole HTML pages).
-struct LargeErrorBodyServer: HTTPTransport {
-    var status: HTTPResponseStatus
-    var bodySize = 200 << 10
-
-    func send(_ request: TransportRequest) async throws -> TransportResponse {
-        let body = ByteBuffer(repeating: UInt8(ascii: "x"), count: bodySize)
-        return TransportResponse(
-            status: status, headers: ["Content-Length": String(bodySize)], body: ByteBufferSequence(single: body),
-            url: request.url)
-    }
-}
 
 @Suite("Error answers with large bodies")
 struct ErrorBodyTests {

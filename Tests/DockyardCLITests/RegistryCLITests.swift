@@ -4,7 +4,7 @@ import Testing
 
 /// The registry commands of `dockyard` (login, logout, manifest get/put, resolve, delete, tags, catalog,
 /// ratelimit), run as a program against localhub.
-@Suite("dockyard registry commands", .requiresLocalHub, .serialized)
+@Suite("dockyard registry commands", .requiresLocalHub, .serialized, .tags(.integration))
 struct RegistryCLITests {
     private static func suffix() -> String { String(UInt64.random(in: 0..<UInt64.max), radix: 36) }
 

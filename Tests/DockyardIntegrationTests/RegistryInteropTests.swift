@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// Interoperability with skopeo, in both directions: login files and manifests.
-@Suite("RegistryClient interop with skopeo", .requiresLocalHub, .serialized)
+@Suite("RegistryClient interop with skopeo", .requiresLocalHub, .serialized, .tags(.integration))
 struct RegistryInteropTests {
     private static func skopeo() throws -> URL {
         guard let skopeo = ProcessRunner.locate("skopeo") else {

@@ -219,3 +219,59 @@ public final class AsyncLock: @unchecked Sendable {
         var locks: [String: AsyncLock] = [:]
     }
 }
+
+/// A counting semaphore for async code: at most `permits` holders at once, the others wait their turn.
+public final class AsyncSemaphore: @unchecked Sendable {
+    private let lock = NSLock()
+    private var available: Int
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    /// Creates a semaphore.
+    ///
+    /// - Parameter permits: How many may hold it at once.
+    public init(permits: Int) { available = permits }
+
+    /// Runs `body` while holding a permit.
+    ///
+    /// - Parameter body: The work to do.
+    /// - Returns: What `body` returns.
+    /// - Throws: What `body` throws.
+    public func withPermit<T>(_ body: () async throws -> T) async rethrows -> T {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            if take() { continuation.resume() } else { enqueue(continuation) }
+        }
+        defer { release() }
+        return try await body()
+    }
+
+    private func take() -> Bool {
+        lock.withLock {
+            guard available > 0 else { return false }
+            available -= 1
+            return true
+        }
+    }
+
+    private func enqueue(_ continuation: CheckedContinuation<Void, Never>) {
+        let resumeNow: Bool = lock.withLock {
+            if available > 0 {
+                available -= 1
+                return true
+            }
+            waiters.append(continuation)
+            return false
+        }
+        if resumeNow { continuation.resume() }
+    }
+
+    private func release() {
+        let next: CheckedContinuation<Void, Never>? = lock.withLock {
+            if waiters.isEmpty {
+                available += 1
+                return nil
+            }
+            return waiters.removeFirst()
+        }
+        next?.resume()
+    }
+}

@@ -67,6 +67,31 @@ extension LocalHub {
     /// - Returns: What `body` returns.
     /// - Throws: What `body` throws, or ``ProcessFailure`` when the servers do not start.
     public static func launch<T>(_ options: LaunchOptions = LaunchOptions(), _ body: (LocalHub) async throws -> T) async throws -> T {
+        // At most two starts at a time: twenty tests starting servers at once on a 2-core machine slow every other
+        // test (and its deadlines) to a crawl. The servers, once up, are not limited.
+        let hub = try await launchGate.withPermit { try await start(options) }
+        do {
+            let value = try await body(hub.hub)
+            try await ProcessRunner.check(hub.stop, arguments: ["--state", hub.state.path], timeout: .seconds(60))
+            hub.scratch.remove()
+            return value
+        } catch {
+            _ = try? await ProcessRunner.run(hub.stop, arguments: ["--state", hub.state.path], timeout: .seconds(60))
+            hub.scratch.remove()
+            throw error
+        }
+    }
+
+    private static let launchGate = AsyncSemaphore(permits: 2)
+
+    private struct Started {
+        var hub: LocalHub
+        var scratch: TemporaryDirectory
+        var state: URL
+        var stop: String
+    }
+
+    private static func start(_ options: LaunchOptions) async throws -> Started {
         let scratch = try TemporaryDirectory(prefix: "localhub")
         let state = scratch.appending("state")
         let start = TestFixtures.localhub.appendingPathComponent("start").path
@@ -108,10 +133,7 @@ extension LocalHub {
                 guard text.hasPrefix("LOCALHUB_"), let equals = text.firstIndex(of: "=") else { continue }
                 environment[String(text[..<equals])] = String(text[text.index(after: equals)...])
             }
-            let hub = try LocalHub(environment: environment)
-            let value = try await body(hub)
-            try await ProcessRunner.check(stop, arguments: ["--state", state.path], timeout: .seconds(60))
-            return value
+            return Started(hub: try LocalHub(environment: environment), scratch: scratch, state: state, stop: stop)
         } catch {
             _ = try? await ProcessRunner.run(stop, arguments: ["--state", state.path], timeout: .seconds(60))
             throw error

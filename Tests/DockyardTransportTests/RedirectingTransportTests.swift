@@ -1,4 +1,5 @@
 @testable import DockyardTransport
+import DockyardTestFakes
 import Foundation
 import NIOHTTP1
 import Testing

@@ -1,4 +1,5 @@
 import DockyardTransport
+import DockyardTestFakes
 import Foundation
 import NIOCore
 import NIOHTTP1

@@ -5,8 +5,8 @@ import NIOHTTP1
 
 /// A transport answering from a script, recording what it was sent. Used only in addition to the
 /// real-server tests, for cases no server can be made to produce on demand.
-final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
-    typealias Reply = @Sendable (TransportRequest, Int) async throws -> TransportResponse
+public final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
+    public typealias Reply = @Sendable (TransportRequest, Int) async throws -> TransportResponse
 
     private let lock = NSLock()
     private var _requests: [TransportRequest] = []
@@ -14,16 +14,16 @@ final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
     private var _drained: Int = 0
     private let reply: Reply
 
-    init(_ reply: @escaping Reply) { self.reply = reply }
+    public init(_ reply: @escaping Reply) { self.reply = reply }
 
     /// Every request sent, in order.
-    var requests: [TransportRequest] { lock.withLock { _requests } }
+    public var requests: [TransportRequest] { lock.withLock { _requests } }
     /// The request body of each attempt, as the transport read it.
-    var bodies: [[UInt8]] { lock.withLock { _bodies } }
+    public var bodies: [[UInt8]] { lock.withLock { _bodies } }
     /// How many response bodies were read to their end.
-    var drained: Int { lock.withLock { _drained } }
+    public var drained: Int { lock.withLock { _drained } }
 
-    func send(_ request: TransportRequest) async throws -> TransportResponse {
+    public func send(_ request: TransportRequest) async throws -> TransportResponse {
         var bytes: [UInt8] = []
         if let body = request.body {
             for try await chunk in body.makeStream() { bytes += chunk.readableBytesView }
@@ -44,7 +44,7 @@ final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
 
 extension TransportResponse {
     /// A response with a small in-memory body, for scripts.
-    static func response(
+    public static func response(
         _ status: HTTPResponseStatus,
         headers: HTTPHeaders = [:],
         body: String = "",

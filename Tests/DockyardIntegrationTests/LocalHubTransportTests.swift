@@ -2,6 +2,7 @@ import Crypto
 import DockyardHTTPClient
 import DockyardTestSupport
 import DockyardTransport
+import DockyardTestFakes
 import Foundation
 import NIOCore
 import NIOHTTP1

@@ -1,43 +1,11 @@
 import DockyardHTTPClient
 import DockyardTestSupport
 import DockyardTransport
+import DockyardTestFakes
 import Foundation
 import Logging
 import NIOHTTP1
 import Testing
-
-/// Collects every log message and its metadata as text.
-final class CapturedLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [String] = []
-
-    func append(_ line: String) { lock.withLock { lines.append(line) } }
-    var text: String { lock.withLock { lines.joined(separator: "\n") } }
-
-    var logger: Logger {
-        var logger = Logger(label: "dockyard.transport.test") { _ in CapturingHandler(log: self) }
-        logger.logLevel = .trace
-        return logger
-    }
-}
-
-struct CapturingHandler: LogHandler {
-    let log: CapturedLog
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        var all = metadata
-        if let extra = event.metadata { all.merge(extra) { $1 } }
-        let rendered = all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        log.append("\(event.level) \(event.message) \(rendered)")
-    }
-}
 
 @Suite("Logging against localhub", .requiresLocalHub, .tags(.integration))
 struct LoggingTests {

@@ -67,7 +67,7 @@ final class CountingServer: @unchecked Sendable {
     }
 }
 
-@Suite("Connection reuse")
+@Suite("Connection reuse", .tags(.integration))
 struct ConnectionReuseTests {
     @Test("sequential requests share one pooled connection")
     func sequentialRequestsReuse() async throws {
