@@ -24,6 +24,8 @@ extension DockyardCommand {
             Config.self,
             Inspect.self,
             Tag.self,
+            Index.self,
+            LayoutGroup.self,
         ]
     }
 }

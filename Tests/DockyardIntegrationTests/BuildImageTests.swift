@@ -70,6 +70,40 @@ struct BuildImageOfflineTests {
     }
 }
 
+@Suite("OCI layout listing and garbage collection")
+struct LayoutMaintenanceTests {
+    @Test("layout images lists names and platforms; gc removes what a replaced image left behind, and only that")
+    func listAndCollect() async throws {
+        let client = try ImageFixtures.client()
+        defer { Task { await client.shutdown() } }
+        let (scratch, layer) = try BuildFixtures.layer()
+        defer { scratch.remove() }
+        let directory = scratch.appending("layout")
+        let arm = try Platform(parsing: "linux/arm64/v8")
+        let first = try await client.append([layer], to: .scratch, as: .layout(directory, name: "a"), platforms: .specific(arm))
+        _ = try await client.append([layer], to: .scratch, as: .layout(directory, name: "b"), platforms: .specific(try Platform(parsing: "linux/amd64")))
+        var changes = ImageChanges()
+        changes.labels = ["replaced": "yes"]
+        let replaced = try await client.mutate(.layout(directory, name: "a"), as: .layout(directory, name: "a"), changes: changes)
+        let layout = try OCILayout(at: directory, create: false)
+        let images = try layout.images()
+        #expect(images.map(\.name) == ["b", "a"])
+        #expect(images.last?.descriptor.digest == replaced.descriptor.digest)
+        #expect(images.first?.platforms.map(\.description) == ["linux/amd64"])
+        #expect(images.last?.platforms.first?.architecture == "arm64")
+
+        let dry = try layout.collectGarbage(dryRun: true)
+        #expect(Set(dry.removed) == Set([first.descriptor.digest] + first.configs.map(\.digest)))  // the replaced manifest and config
+        #expect(FileManager.default.fileExists(atPath: layout.blobURL(for: first.descriptor.digest).path))
+        let collected = try layout.collectGarbage()
+        #expect(collected.removed == dry.removed)
+        #expect(!FileManager.default.fileExists(atPath: layout.blobURL(for: first.descriptor.digest).path))
+        #expect(try layout.collectGarbage().removed.isEmpty)
+        _ = try await client.configuration(of: .layout(directory, name: "a"))
+        _ = try await client.configuration(of: .layout(directory, name: "b"))
+    }
+}
+
 @Suite("Building images against a real registry", .tags(.integration), .requiresLocalHub, .requiresSkopeo)
 struct BuildImageTests {
     @Test("append to a two-platform base: base layers mounted, not downloaded; skopeo sees the new config and tree; same digests twice")
@@ -171,6 +205,38 @@ struct BuildImageTests {
         await #expect(throws: RegistryError.self) {
             try await client.untag(try image.withTag("again"))
         }
+    }
+
+    @Test("index create lists two single-platform images; skopeo reads both platforms; index append replaces a platform")
+    func indexCreateAndAppend() async throws {
+        let hub = try LocalHub.required()
+        let client = try ImageFixtures.client()
+        defer { Task { await client.shutdown() } }
+        var images: [ImageReference] = []
+        for platform in ["linux/amd64", "linux/arm64/v8", "linux/arm64/v8"] {
+            let (directory, layout) = try ImageFixtures.layout()
+            defer { directory.remove() }
+            _ = try TestImages.build(in: layout, refName: "one", platforms: [platform])
+            let reference = try ImageFixtures.reference(hub.open, "build-index-part")
+            try await client.push(from: layout, refName: "one", to: reference)
+            images.append(reference)
+        }
+        let target = try ImageFixtures.reference(hub.open, "build-index")
+        let created = try await client.createIndex(
+            from: [.registry(images[0]), .registry(images[1])], as: .registry(target), annotations: ["purpose": "test"])
+        #expect(created.totals.mounted == 6)
+        let raw = try TestJSON(parsing: try await Skopeo.for(hub, registry: hub.open).inspectRaw("docker://\(target)"))
+        #expect(raw["mediaType"]?.string == MediaType.ociIndex.rawValue)
+        #expect(raw["manifests"]?.array?.compactMap { $0["platform"]?["architecture"]?.string } == ["amd64", "arm64"])
+        #expect(raw["manifests"]?[1]?["platform"]?["variant"]?.string == "v8")
+        #expect(raw["annotations"]?["purpose"]?.string == "test")
+
+        let third = try await client.resolve(images[2])
+        let appended = try await client.createIndex(from: [.registry(images[2])], as: .registry(target), appending: true)
+        #expect(appended.manifests.map(\.digest) == [created.manifests[0].digest, third.digest])
+        let index = try #require(try await client.manifest(for: target).index)
+        #expect(index.manifests.map(\.digest) == [created.manifests[0].digest, third.digest])
+        #expect(index.annotations?["purpose"] == "test")
     }
 
     @Test("dockyard append, config, inspect --json and tag", .requiresDockyardBinary)
