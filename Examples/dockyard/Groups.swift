@@ -26,6 +26,9 @@ extension DockyardCommand {
             Tag.self,
             Index.self,
             LayoutGroup.self,
+            Artifact.self,
+            Attach.self,
+            Referrers.self,
         ]
     }
 }

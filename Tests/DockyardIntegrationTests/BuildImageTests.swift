@@ -280,3 +280,53 @@ struct BuildImageTests {
         #expect(try await client.resolve(try target.withTag("second")).digest.description == appended["digest"]?.string)
     }
 }
+
+@Suite("Artifacts and referrers against a real registry", .tags(.integration), .requiresLocalHub, .requiresSkopeo)
+struct ArtifactTests {
+    @Test("attached artifacts are listed as referrers through the tag schema (distribution 2.8.2), pulled back, and removed on delete")
+    func attachListPullDelete() async throws {
+        let hub = try LocalHub.required()
+        let (directory, layout) = try ImageFixtures.layout()
+        defer { directory.remove() }
+        _ = try TestImages.build(in: layout, refName: "base")
+        let image = try ImageFixtures.reference(hub.open, "build-referrers")
+        let client = try ImageFixtures.client()
+        defer { Task { await client.shutdown() } }
+        try await client.push(from: layout, refName: "base", to: image)
+        let subject = try await client.resolve(image)
+
+        let sbom = directory.appending("sbom.json")
+        try Data(#"{"packages":[]}"#.utf8).write(to: sbom)
+        let signature = directory.appending("signature.sig")
+        try Data("signed".utf8).write(to: signature)
+        let repository = image.withoutTag()
+        let first = try await client.pushArtifact(
+            [ArtifactFile(sbom, mediaType: "application/spdx+json")], artifactType: "application/vnd.example.sbom",
+            to: repository, subject: subject, annotations: ["kind": "sbom"])
+        let second = try await client.pushArtifact(
+            [ArtifactFile(signature)], artifactType: "application/vnd.example.signature", to: repository, subject: subject)
+
+        let all = try await client.referrers(of: subject.digest, in: image.repository)
+        #expect(Set(all.map(\.digest)) == [first.digest, second.digest])
+        #expect(all.first { $0.digest == first.digest }?.annotations?["kind"] == "sbom")
+        let sboms = try await client.referrers(of: subject.digest, in: image.repository, artifactType: "application/vnd.example.sbom")
+        #expect(sboms.map(\.digest) == [first.digest])
+        let tagSchema = try #require(try await client.manifest(for: try image.withTag("sha256-\(subject.digest.encoded)")).index)
+        #expect(tagSchema.manifests.count == 2)
+
+        let out = directory.appending("pulled")
+        let files = try await client.pullArtifact(image.withoutTag().withDigest(first.digest), into: out)
+        #expect(files.map(\.lastPathComponent) == ["sbom.json"])
+        #expect(try Data(contentsOf: out.appendingPathComponent("sbom.json")) == Data(#"{"packages":[]}"#.utf8))
+
+        // skopeo copies the artifact manifest unchanged.
+        let copy = try ImageFixtures.reference(hub.open, "build-artifact-copy")
+        let skopeo = Skopeo.for(hub, registry: hub.open)
+        try await skopeo.copy("docker://\(image.withoutTag().withDigest(first.digest))", "docker://\(copy)", extraArguments: ["--preserve-digests"])
+        let original = try await skopeo.inspectRaw("docker://\(image.withoutTag().withDigest(first.digest))")
+        #expect(try await skopeo.inspectRaw("docker://\(copy)") == original)
+
+        try await client.deleteArtifact(image.withoutTag().withDigest(second.digest))
+        #expect(try await client.referrers(of: subject.digest, in: image.repository).map(\.digest) == [first.digest])
+    }
+}
