@@ -5,12 +5,14 @@
 // Modules, lowest first (dependencies point down):
 //   DockyardReferences    names, tags, digests (swift-crypto only)
 //   DockyardManifests     manifests, indexes, configs, platforms
-//   DockyardTransport     the SDK's streaming HTTP transport protocol, AsyncHTTPClient implementation,
-//                         retries, redirects, TLS policy
+//   DockyardTransport     the SDK's streaming HTTP transport protocol, request/response types, errors,
+//                         retry, redirect and rate-limit policies (no AsyncHTTPClient, no NIOSSL)
+//   DockyardHTTPClient    AsyncHTTPTransport: the HTTPTransport implementation on AsyncHTTPClient and NIOSSL
 //   DockyardAuth          config.json, credential helpers, challenges, token service, token cache
 //   DockyardBlobTransfer  streaming, verified, resumable blob download and upload
 //   DockyardHubAPI        the Docker Hub REST API
-//   Dockyard              umbrella: the registry client and image operations; re-exports the rest
+//   Dockyard              umbrella: the registry client and image operations, the default transport of both
+//                         clients; re-exports the rest
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -30,6 +32,7 @@ let package = Package(
         .library(name: "DockyardReferences", targets: ["DockyardReferences"]),
         .library(name: "DockyardManifests", targets: ["DockyardManifests"]),
         .library(name: "DockyardTransport", targets: ["DockyardTransport"]),
+        .library(name: "DockyardHTTPClient", targets: ["DockyardHTTPClient"]),
         .library(name: "DockyardAuth", targets: ["DockyardAuth"]),
         .library(name: "DockyardBlobTransfer", targets: ["DockyardBlobTransfer"]),
         .library(name: "DockyardHubAPI", targets: ["DockyardHubAPI"]),
@@ -48,10 +51,11 @@ let package = Package(
     targets: [
         .target(name: "DockyardReferences", dependencies: [crypto], swiftSettings: swiftSettings),
         .target(name: "DockyardManifests", dependencies: ["DockyardReferences"], swiftSettings: swiftSettings),
+        .target(name: "DockyardTransport", dependencies: [nioCore, nioHTTP1, logging], swiftSettings: swiftSettings),
         .target(
-            name: "DockyardTransport",
+            name: "DockyardHTTPClient",
             dependencies: [
-                nioCore, nioHTTP1, logging, ahc,
+                "DockyardTransport", nioCore, nioHTTP1, logging, ahc,
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
@@ -80,7 +84,7 @@ let package = Package(
         .target(
             name: "Dockyard",
             dependencies: [
-                "DockyardReferences", "DockyardManifests", "DockyardTransport", "DockyardAuth",
+                "DockyardReferences", "DockyardManifests", "DockyardTransport", "DockyardHTTPClient", "DockyardAuth",
                 "DockyardBlobTransfer", "DockyardHubAPI", nioCore, nioHTTP1, logging,
                 "DockyardImageBuilder",
             ],
@@ -109,7 +113,7 @@ let package = Package(
         ),
         .testTarget(name: "DockyardReferencesTests", dependencies: ["DockyardReferences", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardManifestsTests", dependencies: ["DockyardManifests", "DockyardTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "DockyardTransportTests", dependencies: ["DockyardTransport", "DockyardTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DockyardTransportTests", dependencies: ["DockyardTransport", "DockyardHTTPClient", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardAuthTests", dependencies: ["DockyardAuth", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardBlobTransferTests", dependencies: ["DockyardBlobTransfer", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardHubAPITests", dependencies: ["DockyardHubAPI", "DockyardTestSupport"], swiftSettings: swiftSettings),

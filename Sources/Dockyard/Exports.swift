@@ -6,3 +6,4 @@
 @_exported import DockyardManifests
 @_exported import DockyardReferences
 @_exported import DockyardTransport
+@_exported import DockyardHTTPClient
