@@ -58,7 +58,8 @@ extension DockyardCommand {
                 }
                 let subjectReference = try subject.map(ClientFactory.reference)
                 let descriptor = try await ClientFactory.withClient(global) { client in
-                    let subject = try await subjectReference.map { try await client.resolve($0) }
+                    var subject: Descriptor?
+                    if let subjectReference { subject = try await client.resolve(subjectReference) }
                     return try await client.pushArtifact(
                         files, artifactType: MediaType(artifactType), to: reference, config: configBlob, subject: subject,
                         annotations: annotations)
