@@ -26,6 +26,11 @@ extension DockyardCommand {
             Config.self,
             Inspect.self,
             Tag.self,
+            Index.self,
+            LayoutGroup.self,
+            Artifact.self,
+            Attach.self,
+            Referrers.self,
         ]
     }
 }

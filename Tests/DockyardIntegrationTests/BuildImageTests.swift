@@ -70,6 +70,40 @@ struct BuildImageOfflineTests {
     }
 }
 
+@Suite("OCI layout listing and garbage collection")
+struct LayoutMaintenanceTests {
+    @Test("layout images lists names and platforms; gc removes what a replaced image left behind, and only that")
+    func listAndCollect() async throws {
+        let client = try ImageFixtures.client()
+        defer { Task { await client.shutdown() } }
+        let (scratch, layer) = try BuildFixtures.layer()
+        defer { scratch.remove() }
+        let directory = scratch.appending("layout")
+        let arm = try Platform(parsing: "linux/arm64/v8")
+        let first = try await client.append([layer], to: .scratch, as: .layout(directory, name: "a"), platforms: .specific(arm))
+        _ = try await client.append([layer], to: .scratch, as: .layout(directory, name: "b"), platforms: .specific(try Platform(parsing: "linux/amd64")))
+        var changes = ImageChanges()
+        changes.labels = ["replaced": "yes"]
+        let replaced = try await client.mutate(.layout(directory, name: "a"), as: .layout(directory, name: "a"), changes: changes)
+        let layout = try OCILayout(at: directory, create: false)
+        let images = try layout.images()
+        #expect(images.map(\.name) == ["b", "a"])
+        #expect(images.last?.descriptor.digest == replaced.descriptor.digest)
+        #expect(images.first?.platforms.map(\.description) == ["linux/amd64"])
+        #expect(images.last?.platforms.first?.architecture == "arm64")
+
+        let dry = try layout.collectGarbage(dryRun: true)
+        #expect(Set(dry.removed) == Set([first.descriptor.digest] + first.configs.map(\.digest)))  // the replaced manifest and config
+        #expect(FileManager.default.fileExists(atPath: layout.blobURL(for: first.descriptor.digest).path))
+        let collected = try layout.collectGarbage()
+        #expect(collected.removed == dry.removed)
+        #expect(!FileManager.default.fileExists(atPath: layout.blobURL(for: first.descriptor.digest).path))
+        #expect(try layout.collectGarbage().removed.isEmpty)
+        _ = try await client.configuration(of: .layout(directory, name: "a"))
+        _ = try await client.configuration(of: .layout(directory, name: "b"))
+    }
+}
+
 @Suite("Building images against a real registry", .tags(.integration), .requiresLocalHub, .requiresSkopeo)
 struct BuildImageTests {
     @Test("append to a two-platform base: base layers mounted, not downloaded; skopeo sees the new config and tree; same digests twice")
@@ -173,6 +207,38 @@ struct BuildImageTests {
         }
     }
 
+    @Test("index create lists two single-platform images; skopeo reads both platforms; index append replaces a platform")
+    func indexCreateAndAppend() async throws {
+        let hub = try LocalHub.required()
+        let client = try ImageFixtures.client()
+        defer { Task { await client.shutdown() } }
+        var images: [ImageReference] = []
+        for platform in ["linux/amd64", "linux/arm64/v8", "linux/arm64/v8"] {
+            let (directory, layout) = try ImageFixtures.layout()
+            defer { directory.remove() }
+            _ = try TestImages.build(in: layout, refName: "one", platforms: [platform])
+            let reference = try ImageFixtures.reference(hub.open, "build-index-part")
+            try await client.push(from: layout, refName: "one", to: reference)
+            images.append(reference)
+        }
+        let target = try ImageFixtures.reference(hub.open, "build-index")
+        let created = try await client.createIndex(
+            from: [.registry(images[0]), .registry(images[1])], as: .registry(target), annotations: ["purpose": "test"])
+        #expect(created.totals.mounted == 6)
+        let raw = try TestJSON(parsing: try await Skopeo.for(hub, registry: hub.open).inspectRaw("docker://\(target)"))
+        #expect(raw["mediaType"]?.string == MediaType.ociIndex.rawValue)
+        #expect(raw["manifests"]?.array?.compactMap { $0["platform"]?["architecture"]?.string } == ["amd64", "arm64"])
+        #expect(raw["manifests"]?[1]?["platform"]?["variant"]?.string == "v8")
+        #expect(raw["annotations"]?["purpose"]?.string == "test")
+
+        let third = try await client.resolve(images[2])
+        let appended = try await client.createIndex(from: [.registry(images[2])], as: .registry(target), appending: true)
+        #expect(appended.manifests.map(\.digest) == [created.manifests[0].digest, third.digest])
+        let index = try #require(try await client.manifest(for: target).index)
+        #expect(index.manifests.map(\.digest) == [created.manifests[0].digest, third.digest])
+        #expect(index.annotations?["purpose"] == "test")
+    }
+
     @Test("dockyard append, config, inspect --json and tag", .requiresDockyardBinary)
     func commandLine() async throws {
         let hub = try LocalHub.required()
@@ -212,5 +278,55 @@ struct BuildImageTests {
         let tag = try await cli.run("tag", target.description, "second")
         #expect(tag.succeeded, "\(tag.stderrText)")
         #expect(try await client.resolve(try target.withTag("second")).digest.description == appended["digest"]?.string)
+    }
+}
+
+@Suite("Artifacts and referrers against a real registry", .tags(.integration), .requiresLocalHub, .requiresSkopeo)
+struct ArtifactTests {
+    @Test("attached artifacts are listed as referrers through the tag schema (distribution 2.8.2), pulled back, and removed on delete")
+    func attachListPullDelete() async throws {
+        let hub = try LocalHub.required()
+        let (directory, layout) = try ImageFixtures.layout()
+        defer { directory.remove() }
+        _ = try TestImages.build(in: layout, refName: "base")
+        let image = try ImageFixtures.reference(hub.open, "build-referrers")
+        let client = try ImageFixtures.client()
+        defer { Task { await client.shutdown() } }
+        try await client.push(from: layout, refName: "base", to: image)
+        let subject = try await client.resolve(image)
+
+        let sbom = directory.appending("sbom.json")
+        try Data(#"{"packages":[]}"#.utf8).write(to: sbom)
+        let signature = directory.appending("signature.sig")
+        try Data("signed".utf8).write(to: signature)
+        let repository = image.withoutTag()
+        let first = try await client.pushArtifact(
+            [ArtifactFile(sbom, mediaType: "application/spdx+json")], artifactType: "application/vnd.example.sbom",
+            to: repository, subject: subject, annotations: ["kind": "sbom"])
+        let second = try await client.pushArtifact(
+            [ArtifactFile(signature)], artifactType: "application/vnd.example.signature", to: repository, subject: subject)
+
+        let all = try await client.referrers(of: subject.digest, in: image.repository)
+        #expect(Set(all.map(\.digest)) == [first.digest, second.digest])
+        #expect(all.first { $0.digest == first.digest }?.annotations?["kind"] == "sbom")
+        let sboms = try await client.referrers(of: subject.digest, in: image.repository, artifactType: "application/vnd.example.sbom")
+        #expect(sboms.map(\.digest) == [first.digest])
+        let tagSchema = try #require(try await client.manifest(for: try image.withTag("sha256-\(subject.digest.encoded)")).index)
+        #expect(tagSchema.manifests.count == 2)
+
+        let out = directory.appending("pulled")
+        let files = try await client.pullArtifact(image.withoutTag().withDigest(first.digest), into: out)
+        #expect(files.map(\.lastPathComponent) == ["sbom.json"])
+        #expect(try Data(contentsOf: out.appendingPathComponent("sbom.json")) == Data(#"{"packages":[]}"#.utf8))
+
+        // skopeo copies the artifact manifest unchanged.
+        let copy = try ImageFixtures.reference(hub.open, "build-artifact-copy")
+        let skopeo = Skopeo.for(hub, registry: hub.open)
+        try await skopeo.copy("docker://\(image.withoutTag().withDigest(first.digest))", "docker://\(copy)", extraArguments: ["--preserve-digests"])
+        let original = try await skopeo.inspectRaw("docker://\(image.withoutTag().withDigest(first.digest))")
+        #expect(try await skopeo.inspectRaw("docker://\(copy)") == original)
+
+        try await client.deleteArtifact(image.withoutTag().withDigest(second.digest))
+        #expect(try await client.referrers(of: subject.digest, in: image.repository).map(\.digest) == [first.digest])
     }
 }
