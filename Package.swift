@@ -5,12 +5,14 @@
 // Modules, lowest first (dependencies point down):
 //   DockyardReferences    names, tags, digests (swift-crypto only)
 //   DockyardManifests     manifests, indexes, configs, platforms
-//   DockyardTransport     the SDK's streaming HTTP transport protocol, AsyncHTTPClient implementation,
-//                         retries, redirects, TLS policy
+//   DockyardTransport     the SDK's streaming HTTP transport protocol, request/response types, errors,
+//                         retry, redirect and rate-limit policies (no AsyncHTTPClient, no NIOSSL)
+//   DockyardHTTPClient    AsyncHTTPTransport: the HTTPTransport implementation on AsyncHTTPClient and NIOSSL
 //   DockyardAuth          config.json, credential helpers, challenges, token service, token cache
 //   DockyardBlobTransfer  streaming, verified, resumable blob download and upload
 //   DockyardHubAPI        the Docker Hub REST API
-//   Dockyard              umbrella: the registry client and image operations; re-exports the rest
+//   Dockyard              umbrella: the registry client and image operations, the default transport of both
+//                         clients; re-exports the rest
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -30,10 +32,13 @@ let package = Package(
         .library(name: "DockyardReferences", targets: ["DockyardReferences"]),
         .library(name: "DockyardManifests", targets: ["DockyardManifests"]),
         .library(name: "DockyardTransport", targets: ["DockyardTransport"]),
+        .library(name: "DockyardHTTPClient", targets: ["DockyardHTTPClient"]),
         .library(name: "DockyardAuth", targets: ["DockyardAuth"]),
         .library(name: "DockyardBlobTransfer", targets: ["DockyardBlobTransfer"]),
         .library(name: "DockyardHubAPI", targets: ["DockyardHubAPI"]),
+        .library(name: "DockyardImageBuilder", targets: ["DockyardImageBuilder"]),
         .library(name: "Dockyard", targets: ["Dockyard"]),
+        .library(name: "DockyardRegistryServer", targets: ["DockyardRegistryServer"]),
         .executable(name: "dockyard", targets: ["dockyard"]),
     ],
     dependencies: [
@@ -47,10 +52,11 @@ let package = Package(
     targets: [
         .target(name: "DockyardReferences", dependencies: [crypto], swiftSettings: swiftSettings),
         .target(name: "DockyardManifests", dependencies: ["DockyardReferences"], swiftSettings: swiftSettings),
+        .target(name: "DockyardTransport", dependencies: [nioCore, nioHTTP1, logging], swiftSettings: swiftSettings),
         .target(
-            name: "DockyardTransport",
+            name: "DockyardHTTPClient",
             dependencies: [
-                nioCore, nioHTTP1, logging, ahc,
+                "DockyardTransport", nioCore, nioHTTP1, logging, ahc,
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
@@ -70,17 +76,36 @@ let package = Package(
             dependencies: ["DockyardReferences", "DockyardTransport", "DockyardAuth", nioCore, nioHTTP1, logging],
             swiftSettings: swiftSettings
         ),
+        .systemLibrary(name: "CDockyardZlib", path: "Sources/CDockyardZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "DockyardImageBuilder",
+            dependencies: ["DockyardReferences", "DockyardManifests", "CDockyardZlib"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Dockyard",
             dependencies: [
-                "DockyardReferences", "DockyardManifests", "DockyardTransport", "DockyardAuth",
+                "DockyardReferences", "DockyardManifests", "DockyardTransport", "DockyardHTTPClient", "DockyardAuth",
                 "DockyardBlobTransfer", "DockyardHubAPI", nioCore, nioHTTP1, logging,
+                "DockyardImageBuilder",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DockyardRegistryServer",
+            dependencies: [
+                "DockyardReferences", crypto, nioCore, nioHTTP1,
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "dockyard",
-            dependencies: ["Dockyard", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Dockyard", "DockyardRegistryServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Examples/dockyard",
             swiftSettings: swiftSettings
         ),
@@ -101,11 +126,13 @@ let package = Package(
         ),
         .testTarget(name: "DockyardReferencesTests", dependencies: ["DockyardReferences", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardManifestsTests", dependencies: ["DockyardManifests", "DockyardTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "DockyardTransportTests", dependencies: ["DockyardTransport", "DockyardTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DockyardTransportTests", dependencies: ["DockyardTransport", "DockyardHTTPClient", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardAuthTests", dependencies: ["DockyardAuth", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardBlobTransferTests", dependencies: ["DockyardBlobTransfer", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardHubAPITests", dependencies: ["DockyardHubAPI", "DockyardTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DockyardImageBuilderTests", dependencies: ["DockyardImageBuilder", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardIntegrationTests", dependencies: ["Dockyard", "DockyardTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DockyardRegistryServerTests", dependencies: ["DockyardRegistryServer", "Dockyard", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardCLITests", dependencies: ["DockyardTestSupport"], swiftSettings: swiftSettings),
     ]
 )

@@ -20,6 +20,13 @@ extension DockyardCommand {
             RateLimitCommand.self,
             Search.self,
             Hub.self,
+            Serve.self,
+            Demo.self,
+            Append.self,
+            Mutate.self,
+            Config.self,
+            Inspect.self,
+            Tag.self,
         ]
     }
 }

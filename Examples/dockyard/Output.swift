@@ -24,9 +24,9 @@ enum Output {
         line(JSONValue.object(pairs.map { ($0.key, $0.value) }).rendered)
     }
 
-    /// Writes a one-line error to stderr: `dockyard: <message>`.
+    /// Writes a one-line error to stderr: `dockyard: <message>`, with the CLI's hint (``ErrorHints``).
     static func error(_ error: any Error) {
-        let text = String(describing: error).replacingOccurrences(of: "\n", with: " ")
+        let text = ErrorHints.describe(error).replacingOccurrences(of: "\n", with: " ")
         FileHandle.standardError.write(Data("dockyard: \(text)\n".utf8))
     }
 

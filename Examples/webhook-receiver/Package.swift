@@ -20,6 +20,7 @@ let package = Package(
             dependencies: [
                 .product(name: "DockyardHubAPI", package: "Dockyard"),
                 .product(name: "DockyardTransport", package: "Dockyard"),
+                .product(name: "DockyardHTTPClient", package: "Dockyard"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -8,22 +8,24 @@ import NIOHTTP1
 
 /// A client for any OCI / Docker Registry v2 registry, Docker Hub included.
 ///
-/// One client holds one connection pool, one token cache and one set of credentials; share it between tasks and
-/// call ``shutdown()`` when done. Every request goes through the same pipeline: the registry name is mapped to its
+/// One client holds one connection pool, one token cache and one set of credentials; share it between tasks.
+/// ``withRegistryClient(configuration:credentials:logger:isolation:_:)`` creates one for the length of a closure
+/// and shuts it down on every path. Every request goes through the same pipeline: the registry name is mapped to its
 /// endpoint, a cached authorization is attached, the request is sent with retries and redirects (which never carry
 /// `Authorization` to another host), and a `401` with a challenge is answered once with a fresh token or Basic
 /// credentials before the request is sent again.
 ///
 /// ```swift
-/// let client = try RegistryClient()
-/// defer { Task { await client.shutdown() } }
 /// let reference = try ImageReference(normalizing: "ubuntu:24.04")
-/// let document = try await client.manifest(for: reference)
+/// let document = try await withRegistryClient { client in
+///     try await client.manifest(for: reference)
+/// }
 /// print(document.digest)
 /// ```
 ///
-/// - Important: Call ``shutdown()`` before the last reference to a client goes away; a client dropped without it
-///   leaks its connections (and AsyncHTTPClient traps in debug builds).
+/// - Important: A client made with ``init(configuration:credentials:logger:)`` owns its connections: call
+///   ``shutdown()`` before the last reference to it goes away, or use ``withRegistryClient(configuration:credentials:logger:isolation:_:)``.
+///   A client dropped without it leaks its connections (and AsyncHTTPClient traps in debug builds).
 public final class RegistryClient: Sendable {
     /// The configuration the client was created with.
     public let configuration: Configuration
@@ -36,7 +38,8 @@ public final class RegistryClient: Sendable {
     let pipeline: any HTTPTransport
     /// The base transport without retries or redirects (for login checks and pings).
     let base: any HTTPTransport
-    private let owned: AsyncHTTPTransport?
+    /// Shuts down the transport when the client created it.
+    let ownership = TransportOwnership()
     let state = RegistryClientState()
     /// Registries found to speak plain HTTP after HTTPS failed (loopback and insecure registries only).
     let plainHTTPRegistries = RegistryNameSet()
@@ -46,56 +49,53 @@ public final class RegistryClient: Sendable {
     /// The largest manifest the client reads, 4 MiB, as registries limit them.
     public static let maxManifestBytes = 4 * 1024 * 1024
 
-    /// Creates a client.
+    /// Creates a client that sends through the given transport.
+    ///
+    /// This is the one designated initializer. `import Dockyard` adds ``init(configuration:credentials:logger:)``,
+    /// which creates and owns an `AsyncHTTPTransport`, and ``withRegistryClient(configuration:credentials:logger:isolation:_:)``,
+    /// which also shuts it down.
     ///
     /// - Parameters:
     ///   - configuration: Endpoints, mirrors, TLS, retries and redirects; `Configuration()` suits Docker Hub.
     ///   - credentials: Where credentials come from; by default the docker CLI's `config.json` (honouring
-    ///     `$DOCKER_CONFIG`), its credential store and helpers.
-    ///   - transport: The HTTP transport to send through, for tests or other platforms; by default the client
-    ///     creates and owns an ``AsyncHTTPTransport``. Retries and redirects are added on top of it either way.
+    ///     `$DOCKER_CONFIG`), its credential store and helpers. Give them in code with
+    ///     ``DockyardAuth/StaticCredentials``.
+    ///   - transport: The HTTP transport to send through; its owner shuts it down. Retries and redirects are
+    ///     added on top of it.
     ///   - logger: Where requests are logged at `debug` level, never with credentials.
     /// - Throws: ``RegistryError`` with code ``RegistryError/Code/invalidConfiguration`` when the configuration is
-    ///   invalid, or the transport's error when it cannot be created (for example an unreadable CA file).
+    ///   invalid.
     public init(
         configuration: Configuration = .init(),
         credentials: any CredentialProvider = DockerCredentialStore(),
-        transport: (any HTTPTransport)? = nil,
-        logger: Logger = Logger(label: "dockyard.registry", factory: { _ in SwiftLogNoOpLogHandler() })
+        transport: any HTTPTransport,
+        logger: Logger = RegistryClient.silentLogger
     ) throws {
         try configuration.validate()
         self.configuration = configuration
         self.credentials = credentials
         self.logger = logger
-        let base: any HTTPTransport
-        if let transport {
-            base = transport
-            owned = nil
-        } else {
-            var transportConfiguration = AsyncHTTPTransport.Configuration()
-            transportConfiguration.timeout = configuration.timeout
-            transportConfiguration.userAgent = configuration.userAgent
-            transportConfiguration.tls.additionalTrustRoots = configuration.additionalTrustRoots
-            transportConfiguration.tls.hostsWithoutCertificateVerification = configuration.insecureHostsForTLS
-            transportConfiguration.logger = logger
-            let created = try AsyncHTTPTransport(configuration: transportConfiguration)
-            base = created
-            owned = created
-        }
-        self.base = base
+        self.base = transport
         self.pipeline = RedirectingTransport(
-            wrapping: RetryingTransport(wrapping: base, policy: configuration.retry),
+            wrapping: RetryingTransport(wrapping: transport, policy: configuration.retry),
             policy: configuration.redirect,
             logger: logger
         )
         self.authenticator = RegistryAuthenticator(transport: pipeline, credentials: credentials)
     }
 
-    /// Closes the connections of the transport the client created. Call it once, when no request is running.
+    /// A logger labelled `dockyard.registry` that discards every message: the default of `logger:`.
+    public static var silentLogger: Logger {
+        Logger(label: "dockyard.registry", factory: { _ in SwiftLogNoOpLogHandler() })
+    }
+
+    /// Closes the connections of the transport the client created, if it created one. Call it once, when no
+    /// request is running; calling it again does nothing.
     ///
-    /// A transport passed to the initializer is left open; its owner shuts it down.
+    /// A transport passed to ``init(configuration:credentials:transport:logger:)`` is left open; its owner shuts
+    /// it down.
     public func shutdown() async {
-        await owned?.shutdown()
+        await ownership.shutdown()
     }
 
     /// The Docker Hub rate-limit headers of the most recent response that carried them, if any.
@@ -397,6 +397,32 @@ final class RegistryNameSet: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         names.insert(name.lowercased())
+    }
+}
+
+/// The shutdown of a transport a client owns, run at most once.
+final class TransportOwnership: @unchecked Sendable {
+    // Guarded by `lock`.
+    private var pending: (@Sendable () async -> Void)?
+    private let lock = NSLock()
+
+    /// Makes `shutdown` run on the next ``shutdown()``.
+    func adopt(_ shutdown: @escaping @Sendable () async -> Void) {
+        lock.lock()
+        defer { lock.unlock() }
+        pending = shutdown
+    }
+
+    /// Runs the adopted shutdown, once.
+    func shutdown() async {
+        let action: (@Sendable () async -> Void)? = {
+            lock.lock()
+            defer { lock.unlock() }
+            let action = pending
+            pending = nil
+            return action
+        }()
+        await action?()
     }
 }
 

@@ -1,3 +1,4 @@
+import DockyardBlobTransfer
 import DockyardTransport
 import Foundation
 import NIOHTTP1
@@ -77,27 +78,9 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
         public static let invalidResponse = Code("INVALID_RESPONSE")
     }
 
-    /// One entry of a registry's `errors[]` body.
-    public struct Detail: Sendable, Hashable, Codable {
-        /// The error code, e.g. `MANIFEST_UNKNOWN`.
-        public var code: String
-        /// The human-readable message.
-        public var message: String?
-        /// The `detail` value rendered as compact JSON text, if there was one.
-        public var detail: String?
-
-        /// Creates an entry.
-        ///
-        /// - Parameters:
-        ///   - code: The error code.
-        ///   - message: The message.
-        ///   - detail: The detail as JSON text.
-        public init(code: String, message: String? = nil, detail: String? = nil) {
-            self.code = code
-            self.message = message
-            self.detail = detail
-        }
-    }
+    /// One entry of a registry's `errors[]` body: the ``DockyardBlobTransfer/DistributionError`` the blob
+    /// client reports too.
+    public typealias Detail = DistributionError
 
     /// What went wrong: the first code of the `errors[]` body, or a code derived from the status.
     public var code: Code
@@ -255,57 +238,6 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
 }
 
 extension RegistryError {
-    /// The wire form of an `errors[]` body.
-    private struct Body: Decodable {
-        struct Entry: Decodable {
-            var code: String?
-            var message: String?
-            var detail: AnyJSON?
-        }
-        var errors: [Entry]?
-    }
-
-    /// Any JSON value, kept only to render it back as compact JSON text.
-    private struct AnyJSON: Decodable {
-        /// The value as JSON text.
-        let json: String
-        /// The value itself when it is a string.
-        let string: String?
-
-        /// The text shown as a detail: a string as it is, anything else as JSON.
-        var text: String { string ?? json }
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            var string: String?
-            if container.decodeNil() {
-                json = "null"
-            } else if let value = try? container.decode(String.self) {
-                string = value
-                json = AnyJSON.quoted(value)
-            } else if let value = try? container.decode(Bool.self) {
-                json = String(value)
-            } else if let value = try? container.decode(Int64.self) {
-                json = String(value)
-            } else if let value = try? container.decode(Double.self) {
-                json = String(value)
-            } else if let value = try? container.decode([String: AnyJSON].self) {
-                json = "{" + value.sorted { $0.key < $1.key }
-                    .map { AnyJSON.quoted($0.key) + ":" + $0.value.json }.joined(separator: ",") + "}"
-            } else if let value = try? container.decode([AnyJSON].self) {
-                json = "[" + value.map(\.json).joined(separator: ",") + "]"
-            } else {
-                json = "null"
-            }
-            self.string = string
-        }
-
-        private static func quoted(_ value: String) -> String {
-            let data = (try? JSONEncoder().encode(value)) ?? Data("\"\"".utf8)
-            return String(decoding: data, as: UTF8.self)
-        }
-    }
-
     /// Decodes a registry's error answer.
     ///
     /// - Parameters:
@@ -324,13 +256,7 @@ extension RegistryError {
         url: URL,
         subject: String?
     ) -> RegistryError {
-        var details: [Detail] = []
-        if let decoded = try? JSONDecoder().decode(Body.self, from: Data(body)), let entries = decoded.errors {
-            details = entries.compactMap { entry in
-                guard let code = entry.code, !code.isEmpty else { return nil }
-                return Detail(code: code, message: entry.message, detail: entry.detail.map(\.text))
-            }
-        }
+        let details = DistributionError.decodeList(from: body)
         let code: Code
         if let first = details.first {
             code = Code(first.code)

@@ -36,23 +36,8 @@ public struct BlobTransferError: Error, Sendable, CustomStringConvertible {
         public static let fileSystem = Code("fileSystem")
     }
 
-    /// One entry of a registry's `errors` array (OCI distribution spec, "Error Codes").
-    public struct RegistryErrorDetail: Sendable, Hashable, Codable {
-        /// The spec's error code, such as `BLOB_UNKNOWN` or `DIGEST_INVALID`.
-        public var code: String
-        /// The registry's message.
-        public var message: String?
-
-        /// Creates an entry.
-        ///
-        /// - Parameters:
-        ///   - code: The error code.
-        ///   - message: The message, if any.
-        public init(code: String, message: String? = nil) {
-            self.code = code
-            self.message = message
-        }
-    }
+    /// One entry of a registry's `errors` array: the ``DistributionError`` the registry client reports too.
+    public typealias RegistryErrorDetail = DistributionError
 
     /// What went wrong.
     public let code: Code
@@ -108,8 +93,7 @@ public struct BlobTransferError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         var text = message
         if !registryErrors.isEmpty {
-            let details = registryErrors.map { entry in entry.message.map { "\(entry.code): \($0)" } ?? entry.code }
-            text += " (registry says: \(details.joined(separator: "; ")))"
+            text += " (registry says: \(registryErrors.map(\.summary).joined(separator: "; ")))"
         }
         return text
     }
@@ -128,9 +112,7 @@ public struct BlobTransferError: Error, Sendable, CustomStringConvertible {
 extension BlobTransferError {
     /// Decodes a registry `errors` body, tolerating anything else.
     static func registryErrors(in body: [UInt8]) -> [RegistryErrorDetail] {
-        struct Envelope: Decodable { var errors: [RegistryErrorDetail]? }
-        guard !body.isEmpty, let envelope = try? JSONDecoder().decode(Envelope.self, from: Data(body)) else { return [] }
-        return envelope.errors ?? []
+        DistributionError.decodeList(from: body)
     }
 
     /// Builds the error for an unexpected response, choosing the code from the status and the registry's errors.

@@ -19,13 +19,15 @@ public struct HubClient: Sendable {
     public let configuration: Configuration
     let transport: any HTTPTransport
     let session: HubSession
-    private let ownedTransport: AsyncHTTPTransport?
+    /// Shuts down a transport the client owns (one the `Dockyard` umbrella created for it); `nil` otherwise.
+    let shutdownTransport: (@Sendable () async -> Void)?
 
     /// Creates a client.
     ///
     /// - Parameters:
     ///   - configuration: Where the Hub is and how to behave.
-    ///   - transport: The HTTP transport (for example `AsyncHTTPTransport`); the caller owns its lifetime.
+    ///   - transport: The HTTP transport (for example `AsyncHTTPTransport` of `DockyardHTTPClient`); the caller
+    ///     owns its lifetime. The `Dockyard` umbrella adds an initializer that creates and owns one.
     ///   - credentials: Where docker.io credentials come from when no explicit login is made; `nil` for none.
     /// - Throws: ``HubAPIError`` with code ``HubAPIError/Code/invalidArgument`` for an invalid configuration.
     public init(
@@ -36,29 +38,35 @@ public struct HubClient: Sendable {
         try configuration.validate()
         self.configuration = configuration
         self.transport = transport
-        self.ownedTransport = nil
+        self.shutdownTransport = nil
         self.session = HubSession(credentials: credentials, credentialKey: configuration.effectiveCredentialKey)
     }
 
-    /// Creates a client with its own `AsyncHTTPTransport`; call ``shutdown()`` when done with it.
+    /// Creates a client that owns its transport: ``shutdown()`` calls `shutdownTransport`.
     ///
-    /// - Parameters:
-    ///   - configuration: Where the Hub is and how to behave.
-    ///   - credentials: Where docker.io credentials come from when no explicit login is made; `nil` for none.
-    /// - Throws: ``HubAPIError`` for an invalid configuration, or the transport's error.
-    public init(configuration: Configuration = Configuration(), credentials: (any CredentialProvider)? = nil) throws {
+    /// For the `Dockyard` umbrella, which chooses the default transport.
+    package init(
+        configuration: Configuration,
+        transport: any HTTPTransport,
+        credentials: (any CredentialProvider)?,
+        shutdownTransport: @escaping @Sendable () async -> Void
+    ) throws(HubAPIError) {
         try configuration.validate()
-        let transport = try AsyncHTTPTransport(configuration: .init(userAgent: configuration.userAgent))
         self.configuration = configuration
         self.transport = transport
-        self.ownedTransport = transport
+        self.shutdownTransport = shutdownTransport
         self.session = HubSession(credentials: credentials, credentialKey: configuration.effectiveCredentialKey)
+    }
+
+    /// Checks a configuration as the initializers do, for the `Dockyard` umbrella before it creates a transport.
+    package static func validate(_ configuration: Configuration) throws(HubAPIError) {
+        try configuration.validate()
     }
 
     /// Shuts down the transport the client created itself; does nothing for a transport passed in, whose owner
     /// shuts it down.
     public func shutdown() async {
-        await ownedTransport?.shutdown()
+        await shutdownTransport?()
     }
 
     /// The rate-limit state of the last Hub response that carried one.

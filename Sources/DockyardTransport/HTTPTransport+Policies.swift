@@ -9,7 +9,7 @@ extension HTTPTransport {
     /// - Returns: The wrapping transport.
     public func retrying(
         _ policy: RetryPolicy = .default,
-        logger: Logger = AsyncHTTPTransport.Configuration.silentLogger
+        logger: Logger = TransportDefaults.silentLogger
     ) -> RetryingTransport {
         RetryingTransport(wrapping: self, policy: policy, logger: logger)
     }
@@ -25,7 +25,7 @@ extension HTTPTransport {
     /// - Returns: The wrapping transport.
     public func followingRedirects(
         _ policy: RedirectPolicy = .default,
-        logger: Logger = AsyncHTTPTransport.Configuration.silentLogger
+        logger: Logger = TransportDefaults.silentLogger
     ) -> RedirectingTransport {
         RedirectingTransport(wrapping: self, policy: policy, logger: logger)
     }

@@ -49,7 +49,7 @@ extension URL {
     }
 
     /// `host` or `host:port` of the URL, with IPv6 addresses in brackets, for messages.
-    var hostAndPort: String {
+    package var hostAndPort: String {
         guard var host = host else { return "<no host>" }
         if host.contains(":"), !host.hasPrefix("[") { host = "[\(host)]" }
         if let port { return "\(host):\(port)" }

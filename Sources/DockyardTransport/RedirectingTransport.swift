@@ -31,7 +31,7 @@ public struct RedirectingTransport: HTTPTransport {
     public init(
         wrapping base: any HTTPTransport,
         policy: RedirectPolicy = .default,
-        logger: Logger = AsyncHTTPTransport.Configuration.silentLogger
+        logger: Logger = TransportDefaults.silentLogger
     ) {
         self.base = base
         self.policy = policy

@@ -28,7 +28,7 @@ public struct RetryingTransport: HTTPTransport {
     public init(
         wrapping base: any HTTPTransport,
         policy: RetryPolicy = .default,
-        logger: Logger = AsyncHTTPTransport.Configuration.silentLogger
+        logger: Logger = TransportDefaults.silentLogger
     ) {
         self.base = base
         self.policy = policy

@@ -1,3 +1,4 @@
+import DockyardHTTPClient
 import DockyardHubAPI
 import DockyardTestSupport
 import DockyardTransport

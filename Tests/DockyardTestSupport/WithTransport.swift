@@ -1,3 +1,4 @@
+import DockyardHTTPClient
 import DockyardTransport
 
 /// Runs `body` with a fresh transport, and shuts the transport down afterwards, whether `body` throws or not.

@@ -1,3 +1,4 @@
+import DockyardHTTPClient
 import DockyardTestSupport
 import DockyardTransport
 import Foundation

@@ -6,6 +6,7 @@
 //
 // It prints `listening on http://127.0.0.1:PORT/` first, then one JSON line per delivery:
 //   {"repository":"alice/tools","tag":"v9","pusher":"alice","pushed_at":"…","callback":"accepted"}
+import DockyardHTTPClient
 import DockyardHubAPI
 import DockyardTransport
 import Foundation

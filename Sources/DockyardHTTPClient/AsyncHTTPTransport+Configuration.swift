@@ -1,3 +1,4 @@
+import DockyardTransport
 import Foundation
 import Logging
 
@@ -62,13 +63,11 @@ extension AsyncHTTPTransport {
             self.logger = logger
         }
 
-        /// The `User-Agent` Dockyard sends by default.
-        public static let defaultUserAgent = "dockyard/0.1 (swift)"
+        /// The `User-Agent` Dockyard sends by default, ``TransportDefaults/userAgent``.
+        public static var defaultUserAgent: String { TransportDefaults.userAgent }
 
-        /// A logger labelled `dockyard.transport` that discards every message.
-        public static var silentLogger: Logger {
-            Logger(label: "dockyard.transport", factory: { _ in SwiftLogNoOpLogHandler() })
-        }
+        /// A logger labelled `dockyard.transport` that discards every message, ``TransportDefaults/silentLogger``.
+        public static var silentLogger: Logger { TransportDefaults.silentLogger }
 
         /// The timeouts of a transport.
         public struct Timeout: Sendable, Hashable {
@@ -103,7 +102,7 @@ extension AsyncHTTPTransport {
         /// listed in ``hostsWithoutCertificateVerification``, never implicitly.
         public struct TLS: Sendable, Hashable {
             /// PEM files of certificate authorities trusted in addition to the system's (for example a
-            /// registry's private CA, as given with `--ca-file`).
+            /// registry's private CA).
             public var additionalTrustRoots: [URL]
             /// Hosts whose certificates are not verified at all (`host` or `host:port`).
             ///

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import DockyardTransport
 import Foundation
 import Logging
 import NIOCore

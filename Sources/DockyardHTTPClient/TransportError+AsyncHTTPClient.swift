@@ -1,15 +1,11 @@
 import AsyncHTTPClient
+import DockyardTransport
 import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOSSL
 
 extension TransportError {
-    /// Whether a retry of the same request may succeed: the connection broke or a timeout passed.
-    public var isRetryable: Bool {
-        code == .connectionFailed || code == .timedOut
-    }
-
     /// Translates an error of AsyncHTTPClient, SwiftNIO or NIOSSL into a ``TransportError``.
     ///
     /// Errors that are already a ``TransportError``, cancellation, and errors of unknown origin (for example
@@ -81,8 +77,8 @@ extension TransportError {
             {
                 return TransportError(
                     .tlsFailed,
-                    message: "the server's TLS certificate for \(host) is not trusted; pass the CA with "
-                        + "--ca-file / Configuration.tls.additionalTrustRoots",
+                    message: "the server's TLS certificate for \(host) is not trusted; add the certificate authority "
+                        + "that signed it to the trusted roots (`additionalTrustRoots` of the configuration)",
                     underlying: error
                 )
             }
@@ -98,7 +94,7 @@ extension TransportError {
                 return TransportError(
                     .tlsFailed,
                     message: "TLS handshake with \(host) failed: the server does not speak TLS on this port; "
-                        + "if it is a plain-HTTP registry, configure it as insecure and use http://",
+                        + "if it is a plain-HTTP registry, list it as insecure or give its endpoint as http://",
                     underlying: error
                 )
             }
