@@ -132,6 +132,8 @@ let package = Package(
         .testTarget(name: "DockyardHubAPITests", dependencies: ["DockyardHubAPI", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardImageBuilderTests", dependencies: ["DockyardImageBuilder", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardIntegrationTests", dependencies: ["Dockyard", "DockyardTestSupport"], swiftSettings: swiftSettings),
+        // Every ```swift block of README.md and the DocC articles, extracted by scripts/extract-doc-snippets.
+        .testTarget(name: "DockyardDocsTests", dependencies: ["Dockyard"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardRegistryServerTests", dependencies: ["DockyardRegistryServer", "Dockyard", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardCLITests", dependencies: ["DockyardTestSupport"], swiftSettings: swiftSettings),
     ]

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Dockyard
 import Foundation
-import NIOCore
 
 extension DockyardCommand {
     /// `dockyard blob`: moves single blobs.
@@ -38,8 +37,8 @@ extension DockyardCommand {
                             reporter.handle(event)
                         }
                     } else {
-                        for try await buffer in blobs.stream(digest) {
-                            try StandardOutput.write(buffer)
+                        try await blobs.stream(digest).forEachChunk { bytes in
+                            try StandardOutput.write(bytes)
                         }
                     }
                 }
@@ -96,15 +95,15 @@ extension DockyardCommand {
     }
 }
 
-/// Writes byte buffers straight to file descriptor 1, without copying them into `Data`.
+/// Writes bytes straight to file descriptor 1, without copying them into `Data`.
 enum StandardOutput {
     struct WriteFailed: Error, CustomStringConvertible {
         var code: Int32
         var description: String { "writing to stdout failed: \(String(cString: strerror(code)))" }
     }
 
-    static func write(_ buffer: ByteBuffer) throws {
-        let failure: Int32? = buffer.withUnsafeReadableBytes { bytes in
+    static func write(_ bytes: UnsafeRawBufferPointer) throws {
+        let failure: Int32? = {
             guard var pointer = bytes.baseAddress else { return nil }
             var remaining = bytes.count
             while remaining > 0 {
@@ -117,7 +116,7 @@ enum StandardOutput {
                 remaining -= count
             }
             return nil
-        }
+        }()
         if let failure { throw WriteFailed(code: failure) }
     }
 }

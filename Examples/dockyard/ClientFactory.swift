@@ -1,7 +1,6 @@
 import ArgumentParser
 import Dockyard
 import Foundation
-import Logging
 
 /// Builds a ``RegistryClient`` from the global options, so every command configures it the same way.
 enum ClientFactory {
@@ -44,18 +43,6 @@ enum ClientFactory {
         return DockerConfig.defaultDirectory
     }
 
-    /// The logger of every client: requests at `debug` level on stderr with `--verbose` (the layers below never
-    /// log credentials), otherwise nothing.
-    static func logger(_ global: GlobalOptions) -> Logger {
-        var logger = Logger(label: "dockyard", factory: { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .debug
-            return handler
-        })
-        logger.logLevel = global.verbose ? .debug : .critical
-        return logger
-    }
-
     /// A client configured from the global options; the caller shuts it down with ``withClient(_:_:)``.
     static func makeClient(
         _ global: GlobalOptions, configure: (inout RegistryClient.Configuration) -> Void = { _ in }
@@ -65,7 +52,8 @@ enum ClientFactory {
         return try RegistryClient(
             configuration: configuration,
             credentials: DockerCredentialStore(directory: configDirectory(global)),
-            logger: logger(global))
+            // Requests at `debug` level on stderr with `--verbose` (never a credential), otherwise nothing.
+            logger: .dockyardStandardError(verbose: global.verbose))
     }
 
     /// Runs `body` with a client and shuts the client down afterwards, whether `body` throws or not.

@@ -16,13 +16,52 @@ enum ErrorHints {
             case .tlsFailed where error.message.contains("does not speak TLS"):
                 return "for a plain-HTTP registry use --insecure NAME or --endpoint NAME=http://…"
             case .insecureRefused:
-                return "allow it with --insecure NAME"
+                return "allow it with --insecure \(refusedHost(in: error.message) ?? "NAME")"
             default:
                 return nil
+            }
+        case let error as RegistryError:
+            switch error.code {
+            case .manifestUnknown:
+                return "list the tags with `dockyard tags`"
+            case .denied, .unauthorized, .tooManyRequests:
+                return "log in with `\(loginCommand(error.registryName))`"
+            case .invalidConfiguration where error.description.contains("insecureRegistries"):
+                return "allow a plain-HTTP registry with --insecure NAME"
+            case .invalidConfiguration where error.description.contains("credential provider"):
+                return "log in with `dockyard login`"
+            default:
+                return nil
+            }
+        case let error as AuthError:
+            guard error.code == .invalidCredentials || error.code == .credentialsRequired else { return nil }
+            return "log in again with `\(loginCommand(error.registry ?? "docker.io"))`"
+        case let error as BlobTransferError:
+            guard error.code == .unauthorized || error.code == .denied else { return nil }
+            return "log in with `dockyard login REGISTRY`"
+        case let error as HubAPIError:
+            switch error.code {
+            case .unauthorized, .notLoggedIn: return "log in with `dockyard hub login`"
+            case .twoFactorRequired: return "pass the code with --otp"
+            default: return nil
             }
         default:
             return nil
         }
+    }
+
+    /// `dockyard login`, naming the registry unless it is Docker Hub (the command's default).
+    static func loginCommand(_ registry: String) -> String {
+        registry == "docker.io" ? "dockyard login" : "dockyard login \(registry)"
+    }
+
+    /// The host of "refusing plain HTTP to HOST: …" (HOST may hold a port, so the separator is ": ").
+    private static func refusedHost(in message: String) -> String? {
+        let prefix = "refusing plain HTTP to "
+        guard message.hasPrefix(prefix) else { return nil }
+        let rest = message.dropFirst(prefix.count)
+        guard let separator = rest.range(of: ": ") else { return nil }
+        return String(rest[..<separator.lowerBound])
     }
 
     /// The error's description followed by the CLI's hint, if any.

@@ -61,7 +61,7 @@ enum HubCLI {
             tls.hostsWithoutCertificateVerification.insert(name)
         }
         var configuration = AsyncHTTPTransport.Configuration(tls: tls)
-        if logsURLs { configuration.logger = ClientFactory.logger(global) }
+        if logsURLs { configuration.logger = .dockyardStandardError(verbose: global.verbose) }
         let transport = try AsyncHTTPTransport(configuration: configuration)
         return try await ClientFactory.run({ transport in
             let client = try HubClient(configuration: .init(baseURL: baseURL), transport: transport)

@@ -105,7 +105,7 @@ extension DockyardCommand {
 }
 
 /// The printable parts of a parsed reference. `familiar` and `normalized` come from the normalized form of the
-/// parsed name and are `nil` when it cannot be normalized or there is no name (a bare digest).
+/// parsed name and are `nil` when it cannot be normalized; a bare digest is its own familiar and normalized form.
 private struct Parts {
     var domain = ""
     var path: String?
@@ -117,7 +117,11 @@ private struct Parts {
 
     init(_ reference: AnyReference) {
         digest = reference.digest?.description
-        guard let image = reference.imageReference else { return }
+        guard let image = reference.imageReference else {
+            familiar = reference.familiar
+            normalized = reference.normalized
+            return
+        }
         domain = image.domain
         path = image.path
         name = image.name

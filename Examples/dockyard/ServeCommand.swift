@@ -5,7 +5,8 @@ import Foundation
 
 extension DockyardCommand {
     /// `dockyard serve [--address HOST:PORT] [--storage DIR] [--htpasswd FILE] [--read-only]`: an OCI registry in
-    /// this process, like `crane registry serve`. Logs one line per request on stderr; stops on SIGINT or SIGTERM.
+    /// this process, like `crane registry serve`. Logs one line per request on stderr (not with `--quiet`); stops on
+    /// SIGINT or SIGTERM.
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "serve",
@@ -29,8 +30,7 @@ extension DockyardCommand {
         @Flag(name: .long, help: "Refuse every request that would change content.")
         var readOnly = false
 
-        @Flag(name: .long, help: "Do not log requests.")
-        var quiet = false
+        @OptionGroup var global: GlobalOptions
 
         func validate() throws {
             _ = try parsedAddress()
@@ -53,7 +53,7 @@ extension DockyardCommand {
             var configuration = EmbeddedRegistry.Configuration(host: host, port: port, readOnly: readOnly)
             if let storage { configuration.storage = .directory(URL(fileURLWithPath: storage)) }
             if let htpasswd { configuration.authentication = .htpasswd(URL(fileURLWithPath: htpasswd)) }
-            if !quiet {
+            if !global.quiet {  // --quiet: no request log
                 configuration.requestLog = { record in Output.diagnostic(record.description) }
             }
             let registry = try await EmbeddedRegistry.start(configuration)

@@ -122,14 +122,14 @@ extension RegistryClient {
                     throw invalid("the URL for \(name) has no host: \(url.loggableDescription)")
                 }
                 if url.user != nil || url.password != nil {
-                    throw invalid("the URL for \(name) must not contain credentials; use `dockyard login`")
+                    throw invalid("the URL for \(name) must not contain credentials; give them through the client's credential provider")
                 }
                 if scheme == "http", !HostPolicy.isLoopback(host: host), !allowsInsecure(registry: name),
                    !allowsInsecure(registry: url.authority)
                 {
                     throw invalid(
                         "\(name) maps to plain HTTP (\(url.loggableDescription)) but is not loopback; "
-                            + "list it as an insecure registry (--insecure \(name)) or use https")
+                            + "add \(name) to insecureRegistries or use https")
                 }
             }
             for root in additionalTrustRoots {

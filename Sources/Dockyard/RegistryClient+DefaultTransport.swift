@@ -51,7 +51,7 @@ extension RegistryClient.Configuration {
 ///
 /// ```swift
 /// let tags = try await withRegistryClient { client in
-///     try await client.tags(of: ImageReference(normalizing: "alpine")).collect(limit: 10)
+///     try await client.tags(of: ImageReference(normalizing: "alpine")).collect()
 /// }
 /// ```
 ///

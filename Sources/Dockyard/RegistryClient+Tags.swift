@@ -252,3 +252,20 @@ public struct FlatteningIterator<Item: Sendable>: AsyncIteratorProtocol {
         return buffer[position]
     }
 }
+
+extension RegistryClient {
+    /// Lists the tags of the repository of a reference you already hold.
+    ///
+    /// ```swift
+    /// let reference = try ImageReference(normalizing: "alpine:3.20")
+    /// let tags = try await client.tags(of: reference).collect()
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - reference: Any reference into the repository; its tag or digest is ignored.
+    ///   - pageSize: The `n` parameter, or `nil` to let the registry choose.
+    /// - Returns: The tags, fetched page by page while iterated, as ``tags(in:pageSize:)``.
+    public func tags(of reference: ImageReference, pageSize: Int? = nil) -> TagSequence {
+        tags(in: reference.repository, pageSize: pageSize)
+    }
+}

@@ -247,7 +247,8 @@ public final class RegistryClient: Sendable {
                 afterChallenge: response.headers, forRegistry: registry, scopes: scopes, rejecting: authorization)
             throw AuthError(
                 .invalidCredentials,
-                message: "\(registry) rejected the stored user name or password. Log in again with `dockyard login \(registry)`",
+                message: "\(registry) rejected the user name or password the credential provider gave for it. "
+                    + "Check them, or store new credentials for \(registry)",
                 registry: registry, status: 401)
         }
         return response

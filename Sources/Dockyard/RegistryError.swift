@@ -148,7 +148,7 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
         var text: String
         switch code {
         case .manifestUnknown:
-            text = "manifest unknown: \(what) does not exist. Check the tag with `dockyard tags` or the digest"
+            text = "manifest unknown: \(what) does not exist. Check the tag (list the repository's tags) or the digest"
         case .nameUnknown:
             text = "repository unknown: \(what) does not exist on the registry. Check the repository name"
         case .blobUnknown:
@@ -156,15 +156,15 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
         case .manifestBlobUnknown:
             text = "manifest refers to a blob the repository lacks (\(what)). Push every layer and the config first"
         case .denied:
-            text = "access denied to \(what). Log in with an account that has access (`\(loginCommand)`)"
+            text = "access denied to \(what). Use credentials for \(registryName) of an account that has access"
         case .unauthorized:
             text = "not authorized for \(what): no credentials, or the account lacks access. "
-                + "Log in with `\(loginCommand)` as an account that has access"
+                + "Give credentials for \(registryName) of an account that has access"
         case .tooManyRequests:
             text = "too many requests to \(what)"
             if let retryAfter { text += "; retry after \(RegistryError.seconds(retryAfter)) s" }
             if let rateLimit { text += " (\(rateLimit))" }
-            text += ". Log in to raise the limit, or wait"
+            text += ". Authenticate to raise the limit, or wait"
         case .unsupported:
             text = "the registry does not support this operation on \(what)"
         case .digestInvalid:
@@ -210,13 +210,12 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
         return text
     }
 
-    /// The login command for the registry the error is about, named when the subject starts with a registry host
-    /// other than Docker Hub (which is `dockyard login`'s default).
-    private var loginCommand: String {
+    /// The registry the error is about: the subject's first component when it is a host, else Docker Hub.
+    public var registryName: String {
         guard let subject, let first = subject.split(separator: "/", maxSplits: 1).first.map(String.init),
-              first.contains(".") || first.contains(":") || first == "localhost", first != "docker.io"
-        else { return "dockyard login" }
-        return "dockyard login \(first)"
+              first.contains(".") || first.contains(":") || first == "localhost"
+        else { return "docker.io" }
+        return first
     }
 
     /// Removes the query, fragment and user information from a URL, for errors and logs.

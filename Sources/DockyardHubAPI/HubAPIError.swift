@@ -119,14 +119,14 @@ public struct HubAPIError: Error, Sendable, CustomStringConvertible {
 
     private var hint: String? {
         switch code {
-        case .unauthorized: return "Log in again (dockyard hub login) or check the token"
-        case .twoFactorRequired: return "Supply the two-factor code (--otp)"
+        case .unauthorized: return "Log in again or check the token"
+        case .twoFactorRequired: return "Supply the two-factor code (twoFactorCode:)"
         case .forbidden: return "The account lacks the permission or token scope for this"
         case .notFound: return "Check the name; private objects are not found without access"
         case .rateLimited:
             if let retryAfter { return "Retry after \(retryAfter.components.seconds) s" }
             return "Retry later"
-        case .notLoggedIn: return "Log in first (dockyard hub login)"
+        case .notLoggedIn: return "Log in first (login(_:twoFactorCode:)) or give the client docker.io credentials"
         default: return nil
         }
     }

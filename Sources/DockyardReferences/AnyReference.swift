@@ -64,7 +64,18 @@ public enum AnyReference: Hashable, Sendable, Codable, CustomStringConvertible {
         }
     }
 
-    /// The familiar form (upstream `FamiliarString`): the reference's ``ImageReference/familiar``, or the digest.
+    /// The normalized form: an image's fully qualified reference (`docker.io/library/…`), or `nil` when it cannot
+    /// be normalized; a bare digest is its own normalized form, as with distribution/reference's
+    /// `ParseAnyReference`.
+    public var normalized: String? {
+        switch self {
+        case .image(let reference): (try? reference.normalized())?.description
+        case .digest(let digest): digest.description
+        }
+    }
+
+    /// The familiar form: for an image, its ``ImageReference/familiar`` form; for a bare digest, the digest, as
+    /// distribution/reference's `FamiliarString` of a `ParseAnyReference` result.
     public var familiar: String {
         switch self {
         case .image(let reference): reference.familiar

@@ -197,7 +197,9 @@ struct HTTPConnection {
                     duration: started.duration(to: .now)
                 )
                 if let outcome { throw outcome }
-                if !keepAlive { break }
+                // Without keep-alive the client closes once it has read the response. Closing here instead would
+                // drop whatever the socket has not sent yet (a large blob's tail), so the loop waits for that close.
+                _ = keepAlive
             }
         }
     }

@@ -54,7 +54,7 @@ public struct HostPolicy: Sendable, Hashable {
                 throw TransportError(
                     .insecureRefused,
                     message: "refusing plain HTTP to \(registry): it is not a loopback registry; use https, "
-                        + "or mark it insecure with --insecure \(registry)"
+                        + "or list \(registry) as an insecure registry"
                 )
             }
         default:

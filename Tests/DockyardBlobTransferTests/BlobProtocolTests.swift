@@ -104,7 +104,8 @@ struct BlobTransferErrorTests {
         let url = try #require(URL(string: "http://user:secret@h/v2/a/blobs/sha256:ab?token=xyz"))
         let error = BlobTransferError.response(status: 404, url: url, body: body, digest: nil, doing: "downloading blob")
         #expect(error.code == .blobNotFound)
-        #expect(error.registryErrors == [.init(code: "BLOB_UNKNOWN", message: "blob unknown to registry")])
+        // The one errors[] decoder the registry client uses too: the detail is kept.
+        #expect(error.registryErrors == [.init(code: "BLOB_UNKNOWN", message: "blob unknown to registry", detail: "sha256:ab")])
         #expect(error.description.contains("BLOB_UNKNOWN: blob unknown to registry"))
         #expect(!error.description.contains("secret"))
         #expect(!error.description.contains("xyz"))

@@ -50,8 +50,9 @@ struct ReferenceCommandTests {
             "string": .string("docker.io/library/ubuntu@\(digest)"),
         ]),
         Case(mode: "any", input: String(repeating: "ab", count: 32), expected: [
+            // As distribution/reference's ParseAnyReference: a bare digest is its own normalized and familiar form.
             "domain": "", "path": nil, "name": nil, "tag": nil, "digest": .string(digest), "string": .string(digest),
-            "familiar": nil, "normalized": nil,
+            "familiar": .string(digest), "normalized": .string(digest),
         ]),
         Case(mode: "canonical", input: "docker.io/library/ubuntu:22.04", expected: [
             "domain": "docker.io", "path": "library/ubuntu", "tag": "22.04", "familiar": "ubuntu:22.04",

@@ -205,6 +205,19 @@ struct EmbeddedRegistryTests {
         }
     }
 
+    @Test("a client that asks for Connection: close still gets a large blob whole")
+    func connectionCloseLargeBlob() async throws {
+        try await EmbeddedRegistry.withRegistry { registry in
+            let bytes = (0..<(48 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 12) }
+            let digest = try await Self.pushBlob(registry, "big", bytes)
+            let blob = try await ControlHTTP.send(
+                "GET", registry.url.appendingPathComponent("v2/big/blobs/\(digest)"), headers: ["Connection": "close"])
+            #expect(blob.status == 200)
+            #expect(blob.body.count == bytes.count)
+            #expect(Self.digest(Array(blob.body)) == digest)
+        }
+    }
+
     @Test("directory storage: content survives a restart, files are content-addressed, no temporary files remain")
     func directoryStorage() async throws {
         let scratch = try TemporaryDirectory(prefix: "registry-storage")
