@@ -6,7 +6,7 @@ extension DockyardCommand.Hub {
     /// `dockyard hub build settings|history|trigger|wait|trigger-url …`
     struct Build: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Automated builds.", subcommands: [Settings.self, History.self, Trigger.self, Wait.self, TriggerURL.self])
+            abstract: "Automated builds.", subcommands: [Settings.self, History.self, Logs.self, Trigger.self, Wait.self, TriggerURL.self])
 
         static let headers = ["BUILD", "STATUS", "TAG", "SOURCE", "CAUSE", "CREATED"]
         static func row(_ build: HubBuild) -> [String] {
@@ -33,7 +33,7 @@ extension DockyardCommand.Hub {
 
             func run() async throws {
                 let path = try HubCLI.repository(repository)
-                let settings = try await HubCLI.withClient(global, hub) { client in try await client.buildSettings(of: path) }
+                let settings = try await HubCLI.withClient(global, hub) { client in try await client.buildSettings(in: path) }
                 try HubCLI.printObject(settings, global: global) {
                     "Source: \(settings.provider ?? "?") \(settings.sourceRepository ?? "?") (\(settings.active ? "active" : "inactive"))\n"
                         + Output.table(headers: ["ID", "TAG", "SOURCE TYPE", "SOURCE", "DOCKERFILE"], rows: settings.rules.map {
@@ -56,7 +56,7 @@ extension DockyardCommand.Hub {
 
             func run() async throws {
                 let path = try HubCLI.repository(repository)
-                let items = try await HubCLI.withClient(global, hub) { client in try await client.builds(of: path).collect(limit: limit) }
+                let items = try await HubCLI.withClient(global, hub) { client in try await client.builds(in: path).collect(limit: limit) }
                 try HubCLI.printList(items, global: global, headers: Build.headers, row: Build.row)
             }
         }
@@ -110,7 +110,7 @@ extension DockyardCommand.Hub {
                 let path = try HubCLI.repository(repository)
                 let build = try await HubCLI.withClient(global, hub) { client in
                     var code = buildCode
-                    if code == nil { code = try await client.builds(of: path, pageSize: 1).collect(limit: 1).first?.buildCode }
+                    if code == nil { code = try await client.builds(in: path, pageSize: 1).collect(limit: 1).first?.buildCode }
                     guard let code else { throw HubAPIError(.notFound, message: "\(path) has no builds") }
                     return try await Build.follow(code, in: path, client: client, global: global, timeout: timeout)
                 }

@@ -7,8 +7,8 @@ extension DockyardCommand {
     struct Hub: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Work with Docker Hub: repositories, tags, organizations, teams, tokens, webhooks and builds.",
-            subcommands: [Login.self, Logout.self, Repo.self, Tag.self, Org.self, Member.self, Invite.self, Team.self,
-                          Token.self, Webhook.self, Build.self])
+            subcommands: [Login.self, Logout.self, Whoami.self, Repo.self, Tag.self, Org.self, Member.self, Invite.self,
+                          Invites.self, Team.self, Token.self, Webhook.self, Build.self, AuditLog.self])
     }
 }
 
@@ -37,20 +37,15 @@ extension DockyardCommand.Hub {
 
         func run() async throws {
             let secret = try ClientFactory.passwordFromStandardInput()
-            let login: HubLogin = secret.hasPrefix("dckr_oat_")
-                ? .organizationAccessToken(organization: username, token: secret)
-                : .password(username: username, password: secret)
+            let login = HubLogin(username: username, secret: secret)
             let code = otp
-            let usedCode = CodeFlag()
             let store = try HubCLI.sessionStore(global, hub)
             try await HubCLI.withClient(global, hub, useKeptSession: false) { client in
-                let token = try await client.login(login) {
-                    usedCode.set()
+                try await client.login(login, twoFactorCode: {
                     if let code { return code }
                     if let typed = HubCLI.promptOnTerminal("Two-factor authentication code: "), !typed.isEmpty { return typed }
                     throw HubAPIError(.twoFactorRequired, message: "the account has two-factor authentication and no code was given")
-                }
-                try await store.save(login, token: token, keepSession: usedCode.value)
+                }, savingTo: store)
             }
             HubCLI.printDone(global, ["username": .string(username), "key": .string(store.key), "status": .string("logged in")], text: "Login Succeeded")
         }
@@ -72,10 +67,3 @@ extension DockyardCommand.Hub {
     }
 }
 
-/// Remembers, across the two-factor closure, whether a code was asked for.
-final class CodeFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var flag = false
-    func set() { lock.withLock { flag = true } }
-    var value: Bool { lock.withLock { flag } }
-}

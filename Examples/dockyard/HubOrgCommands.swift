@@ -5,7 +5,7 @@ import Foundation
 extension DockyardCommand.Hub {
     /// `dockyard hub org list|get`
     struct Org: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Your organizations.", subcommands: [List.self, Get.self])
+        static let configuration = CommandConfiguration(abstract: "Your organizations.", subcommands: [List.self, Get.self, Settings.self])
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List the organizations you belong to.")
@@ -149,7 +149,7 @@ extension DockyardCommand.Hub {
     /// `dockyard hub team list|create|delete|member|grant`
     struct Team: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "An organization's teams.", subcommands: [List.self, Create.self, Delete.self, Member.self, Grant.self])
+            abstract: "An organization's teams.", subcommands: [List.self, Create.self, Update.self, Delete.self, Member.self, Grant.self, Permissions.self, Revoke.self])
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List teams (every page).")
@@ -266,7 +266,7 @@ extension DockyardCommand.Hub {
                 guard let level = HubRepositoryPermission(rawValue: permission) else { throw ValidationError("--permission must be read, write or admin") }
                 let granted = try await HubCLI.withClient(global, hub) { client in
                     let id = try await client.team(team, in: organization).id
-                    return try await client.grant(level, toTeam: id, on: path)
+                    return try await client.grant(level, toTeam: id, in: path)
                 }
                 try HubCLI.printObject(granted, global: global) { "Team \(team) has \(granted.permission.rawValue) on \(path)" }
             }

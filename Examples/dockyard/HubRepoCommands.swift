@@ -112,7 +112,7 @@ extension DockyardCommand.Hub {
                         current = try await client.updateRepository(path, description: description, fullDescription: fullDescription)
                     }
                     if `private` || `public` {
-                        current = try await client.setPrivacy(of: path, isPrivate: `private`)
+                        current = try await client.setPrivacy(path, isPrivate: `private`)
                     }
                     if let current { return current }
                     return try await client.repository(path)

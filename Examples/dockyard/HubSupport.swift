@@ -63,11 +63,9 @@ enum HubCLI {
         var configuration = AsyncHTTPTransport.Configuration(tls: tls)
         if logsURLs { configuration.logger = .dockyardStandardError(verbose: global.verbose) }
         let transport = try AsyncHTTPTransport(configuration: configuration)
+        let session: HubSessionSource = useKeptSession ? .stored(try sessionStore(global, hub)) : .anonymous
         return try await ClientFactory.run({ transport in
-            let client = try HubClient(configuration: .init(baseURL: baseURL), transport: transport)
-            if useKeptSession, let login = try await sessionStore(global, hub).load() {
-                try await client.login(login)
-            }
+            let client = try HubClient(configuration: .init(baseURL: baseURL), session: session, transport: transport)
             return try await body(client)
         }, on: transport, shutdown: { await transport.shutdown() })
     }
@@ -82,6 +80,14 @@ enum HubCLI {
     /// Parses `NS/NAME`.
     static func repository(_ text: String) throws -> HubRepositoryPath {
         do { return try HubRepositoryPath(parsing: text) } catch { throw ValidationError(error.description) }
+    }
+
+    /// Parses `--url`: an absolute http(s) URL.
+    static func hookURL(_ text: String) throws -> URL {
+        guard let parsed = URL(string: text), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              parsed.host != nil
+        else { throw ValidationError("--url must be an http:// or https:// URL") }
+        return parsed
     }
 
     /// Writes one JSON document on one line: sorted keys, ISO 8601 dates.

@@ -7,7 +7,7 @@ extension DockyardCommand.Hub {
     struct Token: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Personal access tokens (or, with --org, organization access tokens).",
-            subcommands: [List.self, Create.self, Update.self, Revoke.self])
+            subcommands: [List.self, Inspect.self, Create.self, Update.self, Revoke.self])
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List tokens (secrets are never shown again).")

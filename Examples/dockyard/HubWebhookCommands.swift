@@ -6,7 +6,7 @@ extension DockyardCommand.Hub {
     /// `dockyard hub webhook list|create|delete NS/NAME [NAME] [--url HOOK_URL]`
     struct Webhook: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "A repository's webhooks (webhook pipelines).", subcommands: [List.self, Create.self, Delete.self])
+            abstract: "A repository's webhooks (webhook pipelines).", subcommands: [List.self, Get.self, Create.self, Update.self, Delete.self])
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List webhooks.")
@@ -16,9 +16,9 @@ extension DockyardCommand.Hub {
 
             func run() async throws {
                 let path = try HubCLI.repository(repository)
-                let items = try await HubCLI.withClient(global, hub) { client in try await client.webhookPipelines(of: path).collect() }
+                let items = try await HubCLI.withClient(global, hub) { client in try await client.webhookPipelines(in: path).collect() }
                 try HubCLI.printList(items, global: global, headers: ["NAME", "SLUG", "HOOKS"]) { pipeline in
-                    [pipeline.name, pipeline.slug, pipeline.webhooks.map(\.hookURL).joined(separator: " → ")]
+                    [pipeline.name, pipeline.slug, pipeline.webhooks.map(\.hookURL.absoluteString).joined(separator: " → ")]
                 }
             }
         }
@@ -32,17 +32,13 @@ extension DockyardCommand.Hub {
             @Option(help: "The URL deliveries are POSTed to.") var url: String
             @Flag(name: .customLong("expect-final-callback"), help: "Complete only after the hook's callback.") var expectFinalCallback = false
 
-            func validate() throws {
-                guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https", parsed.host != nil else {
-                    throw ValidationError("--url must be an http:// or https:// URL")
-                }
-            }
+            func validate() throws { _ = try HubCLI.hookURL(url) }
 
             func run() async throws {
                 let path = try HubCLI.repository(repository)
                 let pipeline = try await HubCLI.withClient(global, hub) { client in
-                    try await client.createWebhookPipeline(named: name, hooks: [.init(name: name, hookURL: url)],
-                                                           expectFinalCallback: expectFinalCallback, on: path)
+                    try await client.createWebhookPipeline(named: name, hooks: [.init(name: name, hookURL: try HubCLI.hookURL(url))],
+                                                           expectFinalCallback: expectFinalCallback, in: path)
                 }
                 try HubCLI.printObject(pipeline, global: global) { "Created webhook \(pipeline.slug) on \(path)" }
             }
@@ -57,7 +53,7 @@ extension DockyardCommand.Hub {
 
             func run() async throws {
                 let path = try HubCLI.repository(repository)
-                try await HubCLI.withClient(global, hub) { client in try await client.deleteWebhookPipeline(name, on: path) }
+                try await HubCLI.withClient(global, hub) { client in try await client.deleteWebhookPipeline(name, in: path) }
                 HubCLI.printDone(global, ["repository": .string(path.description), "webhook": .string(name), "status": .string("deleted")],
                                  text: "Deleted webhook \(name)")
             }

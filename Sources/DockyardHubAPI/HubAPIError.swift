@@ -119,14 +119,14 @@ public struct HubAPIError: Error, Sendable, CustomStringConvertible {
 
     private var hint: String? {
         switch code {
-        case .unauthorized: return "Log in again or check the token"
-        case .twoFactorRequired: return "Supply the two-factor code (twoFactorCode:)"
+        case .unauthorized: return "Log in again (HubClient.login) or check the access token and its scopes"
+        case .twoFactorRequired: return "Supply the two-factor code through the login's twoFactorCode closure"
         case .forbidden: return "The account lacks the permission or token scope for this"
         case .notFound: return "Check the name; private objects are not found without access"
         case .rateLimited:
             if let retryAfter { return "Retry after \(retryAfter.components.seconds) s" }
             return "Retry later"
-        case .notLoggedIn: return "Log in first (login(_:twoFactorCode:)) or give the client docker.io credentials"
+        case .notLoggedIn: return "Log in first (HubClient.login, or create the client with a session)"
         default: return nil
         }
     }

@@ -17,7 +17,7 @@ extension HubClient {
     /// - Parameter path: The repository.
     /// - Returns: The settings with their build rules.
     /// - Throws: ``HubAPIError``; ``HubAPIError/Code/notFound`` when the repository has no automated build.
-    public func buildSettings(of path: HubRepositoryPath) async throws -> HubBuildSettings {
+    public func buildSettings(in path: HubRepositoryPath) async throws -> HubBuildSettings {
         try await json(HubBuildSettings.self, .GET, try url("/v2/repositories/\(path.ns)/\(path.repo)/autobuild/"), auth: .required)
     }
 
@@ -33,7 +33,7 @@ extension HubClient {
     /// - Returns: The settings.
     /// - Throws: ``HubAPIError``.
     @discardableResult
-    public func createBuildSettings(for path: HubRepositoryPath, provider: String, sourceRepository: String, rules: [HubBuildRule], isPrivate: Bool = false, active: Bool = true) async throws -> HubBuildSettings {
+    public func createBuildSettings(in path: HubRepositoryPath, provider: String, sourceRepository: String, rules: [HubBuildRule], isPrivate: Bool = false, active: Bool = true) async throws -> HubBuildSettings {
         struct Body: Encodable {
             var namespace: String; var name: String; var isPrivate: Bool; var active: Bool; var dockerhubRepoName: String
             var provider: String; var vcsRepoName: String; var buildTags: [RuleBody]
@@ -52,7 +52,7 @@ extension HubClient {
     ///
     /// - Parameter path: The repository.
     /// - Returns: The rules as a list.
-    public func buildRules(of path: HubRepositoryPath) -> PageSequence<HubBuildRule> {
+    public func buildRules(in path: HubRepositoryPath) -> PageSequence<HubBuildRule> {
         pagedList("/v2/repositories/\(path.ns)/\(path.repo)/autobuild/tags/", auth: .required)
     }
 
@@ -136,7 +136,7 @@ extension HubClient {
     /// - Parameter path: The repository.
     /// - Returns: The trigger.
     /// - Throws: ``HubAPIError``.
-    public func buildTrigger(of path: HubRepositoryPath) async throws -> HubBuildTrigger {
+    public func buildTrigger(in path: HubRepositoryPath) async throws -> HubBuildTrigger {
         try await json(HubBuildTrigger.self, .GET, try url("/v2/repositories/\(path.ns)/\(path.repo)/buildtrigger/"), auth: .required)
     }
 
@@ -146,7 +146,7 @@ extension HubClient {
     ///   - path: The repository.
     ///   - pageSize: Items per page.
     /// - Returns: The builds as a list.
-    public func builds(of path: HubRepositoryPath, pageSize: Int? = nil) -> PageSequence<HubBuild> {
+    public func builds(in path: HubRepositoryPath, pageSize: Int? = nil) -> PageSequence<HubBuild> {
         pagedList("/v2/repositories/\(path.ns)/\(path.repo)/buildhistory/", pageSize: pageSize)
     }
 
@@ -157,7 +157,7 @@ extension HubClient {
     ///   - path: The repository.
     /// - Returns: The build and its results.
     /// - Throws: ``HubAPIError``.
-    public func build(_ buildCode: String, of path: HubRepositoryPath) async throws -> HubBuild {
+    public func build(_ buildCode: String, in path: HubRepositoryPath) async throws -> HubBuild {
         try await json(HubBuild.self, .GET, try url("/v2/repositories/\(path.ns)/\(path.repo)/buildhistory/\(HubClient.segment(buildCode))/"))
     }
 
@@ -183,7 +183,7 @@ extension HubClient {
                     while true {
                         let build: HubBuild
                         do {
-                            build = try await client.build(buildCode, of: path)
+                            build = try await client.build(buildCode, in: path)
                             serverErrors = 0
                         } catch let error as HubAPIError where error.code == .serverError {
                             serverErrors += 1

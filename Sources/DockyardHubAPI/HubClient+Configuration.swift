@@ -1,3 +1,4 @@
+import DockyardTransport
 import Foundation
 
 extension HubClient {
@@ -15,8 +16,11 @@ extension HubClient {
         public var searchURL: URL?
         /// Items per page asked for by lists (the Hub caps it at 100).
         public var pageSize: Int
-        /// How 429 answers are retried.
-        public var retry: Retry
+        /// How failed requests are retried: connection failures, 408, 429 and 5xx, after `Retry-After` (or the
+        /// Hub's `X-Retry-After`) when the answer names a wait. Only idempotent methods are retried.
+        public var retry: RetryPolicy
+        /// How redirects are followed; credentials are never sent to another origin.
+        public var redirect: RedirectPolicy
         /// The longest one request, body included, may take.
         public var timeout: Duration
         /// The `User-Agent` header.
@@ -37,7 +41,8 @@ extension HubClient {
         ///   - baseURL: The Hub API's base URL.
         ///   - searchURL: The base URL of `/v1/search`; `nil` picks it from `baseURL`.
         ///   - pageSize: Items per page (1–100).
-        ///   - retry: How 429 answers are retried.
+        ///   - retry: How failed requests are retried.
+        ///   - redirect: How redirects are followed.
         ///   - timeout: The longest one request may take.
         ///   - userAgent: The `User-Agent` header.
         ///   - renewalMargin: How early a session token is renewed.
@@ -47,7 +52,8 @@ extension HubClient {
             baseURL: URL = Configuration.dockerHubURL,
             searchURL: URL? = nil,
             pageSize: Int = 100,
-            retry: Retry = .default,
+            retry: RetryPolicy = .default,
+            redirect: RedirectPolicy = .default,
             timeout: Duration = .seconds(30),
             userAgent: String = "dockyard/0.1 (HubAPI)",
             renewalMargin: Duration = .seconds(60),
@@ -58,6 +64,7 @@ extension HubClient {
             self.searchURL = searchURL
             self.pageSize = pageSize
             self.retry = retry
+            self.redirect = redirect
             self.timeout = timeout
             self.userAgent = userAgent
             self.renewalMargin = renewalMargin
@@ -82,7 +89,7 @@ extension HubClient {
             return baseURL.port.map { "\(host):\($0)" } ?? host
         }
 
-        /// Checks the values; called by ``HubClient/init(configuration:transport:credentials:)``.
+        /// Checks the values; called by ``HubClient/init(configuration:session:transport:logger:)``.
         func validate() throws(HubAPIError) {
             guard baseURL.isAbsoluteHTTP else {
                 throw HubAPIError(.invalidArgument, message: "the Hub base URL must be an absolute http(s) URL")
@@ -93,35 +100,15 @@ extension HubClient {
             guard retry.maxAttempts >= 1 else {
                 throw HubAPIError(.invalidArgument, message: "retry.maxAttempts must be at least 1")
             }
+            guard redirect.maxHops >= 0 else {
+                throw HubAPIError(.invalidArgument, message: "redirect.maxHops must not be negative")
+            }
+            guard timeout > .zero, maxResponseBytes > 0 else {
+                throw HubAPIError(.invalidArgument, message: "the timeout and maxResponseBytes must be positive")
+            }
         }
     }
 
-    /// How answers of `429 Too Many Requests` are retried.
-    public struct Retry: Sendable, Hashable {
-        /// Attempts in all, the first included.
-        public var maxAttempts: Int
-        /// The longest wait the client accepts; a longer `Retry-After` fails at once with ``HubAPIError/Code/rateLimited``.
-        public var maxDelay: Duration
-        /// The wait when the Hub names none.
-        public var defaultDelay: Duration
-
-        /// Creates a retry policy.
-        ///
-        /// - Parameters:
-        ///   - maxAttempts: Attempts in all.
-        ///   - maxDelay: The longest wait accepted.
-        ///   - defaultDelay: The wait when none is named.
-        public init(maxAttempts: Int, maxDelay: Duration, defaultDelay: Duration = .seconds(1)) {
-            self.maxAttempts = maxAttempts
-            self.maxDelay = maxDelay
-            self.defaultDelay = defaultDelay
-        }
-
-        /// Three attempts, waiting at most 60 seconds each.
-        public static let `default` = Retry(maxAttempts: 3, maxDelay: .seconds(60))
-        /// No retries.
-        public static let none = Retry(maxAttempts: 1, maxDelay: .zero)
-    }
 }
 
 extension URL {

@@ -104,7 +104,7 @@ extension HubClient {
     /// - Returns: The repository as it is now.
     /// - Throws: ``HubAPIError``.
     @discardableResult
-    public func setPrivacy(of path: HubRepositoryPath, isPrivate: Bool) async throws -> HubRepository {
+    public func setPrivacy(_ path: HubRepositoryPath, isPrivate: Bool) async throws -> HubRepository {
         struct Body: Encodable { var isPrivate: Bool; enum CodingKeys: String, CodingKey { case isPrivate = "is_private" } }
         let body = try HubClient.encode(Body(isPrivate: isPrivate))
         return try await json(HubRepository.self, .POST, try url("/v2/repositories/\(path.ns)/\(path.repo)/privacy"), body: body, auth: .required)
@@ -126,7 +126,7 @@ extension HubClient {
     /// - Returns: The repository as it is now.
     /// - Throws: ``HubAPIError``.
     @discardableResult
-    public func setImmutableTags(_ settings: HubImmutableTagsSettings, on path: HubRepositoryPath) async throws -> HubRepository {
+    public func setImmutableTags(_ settings: HubImmutableTagsSettings, in path: HubRepositoryPath) async throws -> HubRepository {
         struct Body: Encodable {
             var immutableTags: Bool; var immutableTagsRules: [String]
             enum CodingKeys: String, CodingKey { case immutableTags = "immutable_tags", immutableTagsRules = "immutable_tags_rules" }

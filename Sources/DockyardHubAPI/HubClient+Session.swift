@@ -20,6 +20,37 @@ extension HubClient {
         try await session.start(login, twoFactorCode: twoFactorCode, using: self)
     }
 
+    /// Logs in, keeps the session for every later call of this client, and saves it in a session store so that a
+    /// later client created with `session: .stored(store)` starts logged in.
+    ///
+    /// After a login that needed a two-factor code the session token is saved (its secret alone could not log in
+    /// again without a code); otherwise the secret is, as `docker login` does.
+    ///
+    /// - Parameters:
+    ///   - login: The credentials.
+    ///   - twoFactorCode: Asked for a two-factor code when the account needs one.
+    ///   - store: Where the session is kept.
+    /// - Returns: The session token (a secret: keep it only in a credential store).
+    /// - Throws: ``HubAPIError`` as ``login(_:twoFactorCode:)`` does; `AuthError` when the store cannot be written.
+    @discardableResult
+    public func login(
+        _ login: HubLogin,
+        twoFactorCode: HubTwoFactorCodeProvider? = nil,
+        savingTo store: HubSessionStore
+    ) async throws -> HubToken {
+        let asked = HubFlag()
+        var code: HubTwoFactorCodeProvider?
+        if let twoFactorCode {
+            code = { @Sendable () async throws -> String in
+                asked.set()
+                return try await twoFactorCode()
+            }
+        }
+        let token = try await session.start(login, twoFactorCode: code, using: self)
+        try await store.save(login, token: token, keepSession: asked.value)
+        return token
+    }
+
     /// Forgets the session: later calls are anonymous (stored credentials are not looked up again).
     public func logout() async {
         await session.forget()
@@ -105,4 +136,13 @@ extension HubClient {
                               method: error.method, url: error.url)
         }
     }
+}
+
+/// A flag set from a `@Sendable` closure.
+final class HubFlag: @unchecked Sendable {
+    // Guarded by `lock`.
+    private var flag = false
+    private let lock = NSLock()
+    func set() { lock.withLock { flag = true } }
+    var value: Bool { lock.withLock { flag } }
 }

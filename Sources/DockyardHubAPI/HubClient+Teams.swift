@@ -116,7 +116,7 @@ extension HubClient {
     /// - Returns: The permission as it is now.
     /// - Throws: ``HubAPIError``.
     @discardableResult
-    public func grant(_ permission: HubRepositoryPermission, toTeam teamID: Int, on path: HubRepositoryPath) async throws -> HubTeamPermission {
+    public func grant(_ permission: HubRepositoryPermission, toTeam teamID: Int, in path: HubRepositoryPath) async throws -> HubTeamPermission {
         struct Body: Encodable {
             var groupID: Int; var permission: String
             enum CodingKeys: String, CodingKey { case groupID = "group_id", permission }
@@ -134,16 +134,16 @@ extension HubClient {
     /// - Returns: The permission as it is now.
     /// - Throws: ``HubAPIError``.
     @discardableResult
-    public func grant(_ permission: HubRepositoryPermission, toTeamNamed team: String, on path: HubRepositoryPath) async throws -> HubTeamPermission {
+    public func grant(_ permission: HubRepositoryPermission, toTeamNamed team: String, in path: HubRepositoryPath) async throws -> HubTeamPermission {
         let id = try await self.team(team, in: path.namespace).id
-        return try await grant(permission, toTeam: id, on: path)
+        return try await grant(permission, toTeam: id, in: path)
     }
 
     /// The team permissions on a repository.
     ///
     /// - Parameter path: The repository.
     /// - Returns: The permissions as a list.
-    public func teamPermissions(on path: HubRepositoryPath) -> PageSequence<HubTeamPermission> {
+    public func teamPermissions(in path: HubRepositoryPath) -> PageSequence<HubTeamPermission> {
         pagedList("/v2/repositories/\(path.ns)/\(path.repo)/groups/", auth: .required)
     }
 
@@ -153,7 +153,7 @@ extension HubClient {
     ///   - teamID: The team's numeric id.
     ///   - path: The repository.
     /// - Throws: ``HubAPIError``.
-    public func revokePermission(ofTeam teamID: Int, on path: HubRepositoryPath) async throws {
+    public func revokePermission(ofTeam teamID: Int, in path: HubRepositoryPath) async throws {
         _ = try await send(.DELETE, try url("/v2/repositories/\(path.ns)/\(path.repo)/groups/\(teamID)/"), auth: .required)
     }
 

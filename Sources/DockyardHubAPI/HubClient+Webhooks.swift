@@ -6,7 +6,7 @@ extension HubClient {
     ///
     /// - Parameter path: The repository.
     /// - Returns: The pipelines as a list.
-    public func webhookPipelines(of path: HubRepositoryPath) -> PageSequence<HubWebhookPipeline> {
+    public func webhookPipelines(in path: HubRepositoryPath) -> PageSequence<HubWebhookPipeline> {
         pagedList("/v2/repositories/\(path.ns)/\(path.repo)/webhook_pipeline/", auth: .required)
     }
 
@@ -17,7 +17,7 @@ extension HubClient {
     ///   - path: The repository.
     /// - Returns: The pipeline.
     /// - Throws: ``HubAPIError``.
-    public func webhookPipeline(_ slug: String, of path: HubRepositoryPath) async throws -> HubWebhookPipeline {
+    public func webhookPipeline(_ slug: String, in path: HubRepositoryPath) async throws -> HubWebhookPipeline {
         try await json(HubWebhookPipeline.self, .GET, try url("/v2/repositories/\(path.ns)/\(path.repo)/webhook_pipeline/\(HubClient.segment(slug))/"), auth: .required)
     }
 
@@ -31,28 +31,61 @@ extension HubClient {
     /// - Returns: The new pipeline.
     /// - Throws: ``HubAPIError``.
     @discardableResult
-    public func createWebhookPipeline(named name: String, hooks: [HubWebhookPipeline.Hook], expectFinalCallback: Bool = false, on path: HubRepositoryPath) async throws -> HubWebhookPipeline {
+    public func createWebhookPipeline(named name: String, hooks: [HubWebhookPipeline.Hook], expectFinalCallback: Bool = false, in path: HubRepositoryPath) async throws -> HubWebhookPipeline {
         guard !hooks.isEmpty else { throw HubAPIError(.invalidArgument, message: "a webhook pipeline needs at least one hook") }
+        guard hooks.allSatisfy({ $0.hookURL.isAbsoluteHTTP }) else {
+            throw HubAPIError(.invalidArgument, message: "every hook URL must be an absolute http(s) URL")
+        }
         let body = try HubClient.encode(PipelineBody(name: name, expectFinalCallback: expectFinalCallback, webhooks: hooks.map(HookBody.init)))
         return try await json(HubWebhookPipeline.self, .POST, try url("/v2/repositories/\(path.ns)/\(path.repo)/webhook_pipeline/"), body: body, auth: .required)
     }
 
-    /// Changes a webhook pipeline; a `nil` argument leaves that field alone.
+    /// Creates a webhook: one hook, called with a delivery after every push to the repository.
+    ///
+    /// ```swift
+    /// let repository = try await hub.repositories(in: "acme").collect(limit: 1)[0]
+    /// let webhook = try await hub.createWebhook(named: "ci", url: URL(string: "https://ci.example.com/hook")!,
+    ///                                           in: repository.path)
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - name: The webhook's name (also the name of its one hook).
+    ///   - url: Where deliveries are POSTed: an absolute `http` or `https` URL.
+    ///   - path: The repository.
+    /// - Returns: The new webhook (a pipeline of one hook); its ``HubWebhookPipeline/slug`` names it in later calls.
+    /// - Throws: ``HubAPIError`` (``HubAPIError/Code/invalidArgument`` for a URL that is not absolute http(s)).
+    @discardableResult
+    public func createWebhook(named name: String, url: URL, in path: HubRepositoryPath) async throws -> HubWebhookPipeline {
+        guard url.isAbsoluteHTTP else {
+            throw HubAPIError(.invalidArgument, message: "a webhook URL must be an absolute http(s) URL")
+        }
+        return try await createWebhookPipeline(named: name, hooks: [.init(name: name, hookURL: url)], in: path)
+    }
+
+    /// Changes a webhook pipeline: rename it, change a hook's URL, add or remove hooks (pass the whole new list);
+    /// a `nil` argument leaves that field alone.
     ///
     /// - Parameters:
     ///   - slug: The pipeline's slug.
     ///   - path: The repository.
-    ///   - hooks: The new hooks.
+    ///   - name: The new name.
+    ///   - hooks: The new hooks, replacing the old ones.
     ///   - expectFinalCallback: The new setting.
     /// - Returns: The pipeline as it is now.
     /// - Throws: ``HubAPIError``.
     @discardableResult
-    public func updateWebhookPipeline(_ slug: String, on path: HubRepositoryPath, hooks: [HubWebhookPipeline.Hook]? = nil, expectFinalCallback: Bool? = nil) async throws -> HubWebhookPipeline {
+    public func updateWebhookPipeline(_ slug: String, in path: HubRepositoryPath, name: String? = nil, hooks: [HubWebhookPipeline.Hook]? = nil, expectFinalCallback: Bool? = nil) async throws -> HubWebhookPipeline {
         struct Body: Encodable {
-            var expectFinalCallback: Bool?; var webhooks: [HookBody]?
-            enum CodingKeys: String, CodingKey { case expectFinalCallback = "expect_final_callback", webhooks }
+            var name: String?; var expectFinalCallback: Bool?; var webhooks: [HookBody]?
+            enum CodingKeys: String, CodingKey { case name, expectFinalCallback = "expect_final_callback", webhooks }
         }
-        let body = try HubClient.encode(Body(expectFinalCallback: expectFinalCallback, webhooks: hooks?.map(HookBody.init)))
+        if let hooks {
+            guard !hooks.isEmpty else { throw HubAPIError(.invalidArgument, message: "a webhook pipeline needs at least one hook") }
+            guard hooks.allSatisfy({ $0.hookURL.isAbsoluteHTTP }) else {
+                throw HubAPIError(.invalidArgument, message: "every hook URL must be an absolute http(s) URL")
+            }
+        }
+        let body = try HubClient.encode(Body(name: name, expectFinalCallback: expectFinalCallback, webhooks: hooks?.map(HookBody.init)))
         return try await json(HubWebhookPipeline.self, .PATCH, try url("/v2/repositories/\(path.ns)/\(path.repo)/webhook_pipeline/\(HubClient.segment(slug))/"), body: body, auth: .required)
     }
 
@@ -62,7 +95,7 @@ extension HubClient {
     ///   - slug: The pipeline's slug.
     ///   - path: The repository.
     /// - Throws: ``HubAPIError``.
-    public func deleteWebhookPipeline(_ slug: String, on path: HubRepositoryPath) async throws {
+    public func deleteWebhookPipeline(_ slug: String, in path: HubRepositoryPath) async throws {
         _ = try await send(.DELETE, try url("/v2/repositories/\(path.ns)/\(path.repo)/webhook_pipeline/\(HubClient.segment(slug))/"), auth: .required)
     }
 
@@ -82,7 +115,7 @@ extension HubClient {
 
     private struct HookBody: Encodable {
         var name: String; var hookURL: String
-        init(_ hook: HubWebhookPipeline.Hook) { name = hook.name; hookURL = hook.hookURL }
+        init(_ hook: HubWebhookPipeline.Hook) { name = hook.name; hookURL = hook.hookURL.absoluteString }
         enum CodingKeys: String, CodingKey { case name, hookURL = "hook_url" }
     }
 

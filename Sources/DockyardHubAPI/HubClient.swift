@@ -1,72 +1,108 @@
 import DockyardAuth
 import DockyardTransport
 import Foundation
+import Logging
 import NIOCore
 import NIOHTTP1
 
-/// A typed, asynchronous client for the Docker Hub REST API (`hub.docker.com`).
+/// A typed, asynchronous client for the Docker Hub REST API (`hub.docker.com`, or another Hub at
+/// ``Configuration/baseURL``).
 ///
-/// A `HubClient` is a value: copies share one session (an actor holding the login and its token), so a client can be
-/// handed to many tasks. Calls that need an account use the session made by ``login(_:twoFactorCode:)``, or else
-/// log in with the docker.io credentials of the credential provider given at creation (the same store registry pulls
-/// use, key ``Configuration/effectiveCredentialKey``). Anonymous calls work without either.
+/// A `HubClient` is a reference type built like `RegistryClient`: one designated initializer taking the
+/// configuration, the session, the transport and a logger; one connection pipeline shared by every task that uses
+/// the client; one session (the login and its token) that every call shares. Requests go through the shared
+/// transport policies: `RetryingTransport` (408, 429 and 5xx with `Retry-After`, idempotent methods only) inside
+/// `RedirectingTransport` (credentials never follow a redirect to another origin), with Docker Hub's own
+/// rate-limit headers (`X-RateLimit-*`, `X-Retry-After`) read by a Hub policy below them.
 ///
-/// The session token is renewed ahead of its expiry without the caller noticing. Lists are `PageSequence`s
-/// that fetch every page on demand. Errors are ``HubAPIError``;
-/// a request that got no answer at all throws the transport's `TransportError` (timeouts, refused connections).
-public struct HubClient: Sendable {
+/// ```swift
+/// let hub = try HubClient(configuration: .init(baseURL: URL(string: "https://hub.example.com")!),
+///                         session: .login(.personalAccessToken(username: "alice", token: secret)),
+///                         transport: transport)
+/// for try await repository in hub.repositories(in: "alice") { print(repository.name) }
+/// ```
+///
+/// The session token is renewed ahead of its expiry without the caller noticing. Lists are `PageSequence`s that
+/// fetch every page on demand. Errors are ``HubAPIError``; a request that got no answer at all throws the
+/// transport's `TransportError` (timeouts, refused connections).
+///
+/// - Important: Call ``shutdown()`` when done with a client that owns its transport (the `Dockyard` umbrella's
+///   initializer without a transport, or use its `withHubClient` which does it on every path). A transport passed
+///   in is left to its owner.
+public final class HubClient: Sendable {
     /// The configuration this client was made with.
     public let configuration: Configuration
+    /// The pipeline every request goes through: redirects around retries around the Hub's rate-limit policy
+    /// around the base transport.
     let transport: any HTTPTransport
     let session: HubSession
-    /// Shuts down a transport the client owns (one the `Dockyard` umbrella created for it); `nil` otherwise.
-    let shutdownTransport: (@Sendable () async -> Void)?
+    let logger: Logger
+    /// Shuts down a transport the client owns; see ``adoptTransport(shutdown:)``.
+    let ownership = HubTransportOwnership()
+
+    /// A logger that discards everything: the default.
+    public static let silentLogger = Logger(label: "dockyard.hub", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// Creates a client.
     ///
+    /// ```swift
+    /// let hub = try HubClient(configuration: .init(), session: .anonymous, transport: transport)
+    /// ```
+    ///
     /// - Parameters:
-    ///   - configuration: Where the Hub is and how to behave.
+    ///   - configuration: Where the Hub is and how to behave; `Configuration()` suits Docker Hub. For another Hub
+    ///     (an emulator, a proxy), set ``Configuration/baseURL``: `.init(baseURL: URL(string: "https://hub.example.com")!)`.
+    ///   - session: How the client logs in: anonymously, with a login made on the first call that needs one, with
+    ///     docker.io credentials from a credential provider, or with a session kept by a ``HubSessionStore``.
     ///   - transport: The HTTP transport (for example `AsyncHTTPTransport` of `DockyardHTTPClient`); the caller
-    ///     owns its lifetime. The `Dockyard` umbrella adds an initializer that creates and owns one.
-    ///   - credentials: Where docker.io credentials come from when no explicit login is made; `nil` for none.
+    ///     owns its lifetime. The retry, redirect and rate-limit policies are added on top of it.
+    ///   - logger: Where requests are logged at `debug` level, never with credentials or capability URLs.
     /// - Throws: ``HubAPIError`` with code ``HubAPIError/Code/invalidArgument`` for an invalid configuration.
     public init(
         configuration: Configuration = Configuration(),
+        session: HubSessionSource = .anonymous,
         transport: any HTTPTransport,
-        credentials: (any CredentialProvider)? = nil
+        logger: Logger = HubClient.silentLogger
     ) throws(HubAPIError) {
         try configuration.validate()
         self.configuration = configuration
-        self.transport = transport
-        self.shutdownTransport = nil
-        self.session = HubSession(credentials: credentials, credentialKey: configuration.effectiveCredentialKey)
+        self.logger = logger
+        let hubSession = HubSession(source: session, credentialKey: configuration.effectiveCredentialKey)
+        self.session = hubSession
+        let policy = HubRateLimitPolicy(wrapping: transport, session: hubSession)
+        // A 429 is a refusal before any processing (RFC 6585 §4), so a POST or PATCH the Hub rate-limited is sent
+        // again too; other failures of those methods are not, as the Hub may have acted on them.
+        var refusals = configuration.retry
+        refusals.retryableStatuses = configuration.retry.retryableStatuses.intersection([429])
+        refusals.retriesNonIdempotentRequests = true
+        self.transport = RedirectingTransport(
+            wrapping: HubMethodRouting(
+                idempotent: RetryingTransport(wrapping: policy, policy: configuration.retry, logger: logger),
+                other: RetryingTransport(wrapping: policy, policy: refusals, logger: logger)),
+            policy: configuration.redirect,
+            logger: logger)
     }
 
-    /// Creates a client that owns its transport: ``shutdown()`` calls `shutdownTransport`.
+    /// Hands the client the shutdown of a transport it should own: ``shutdown()`` then calls it. For the
+    /// `Dockyard` umbrella, which creates the default transport for a client.
     ///
-    /// For the `Dockyard` umbrella, which chooses the default transport.
-    package init(
-        configuration: Configuration,
-        transport: any HTTPTransport,
-        credentials: (any CredentialProvider)?,
-        shutdownTransport: @escaping @Sendable () async -> Void
-    ) throws(HubAPIError) {
-        try configuration.validate()
-        self.configuration = configuration
-        self.transport = transport
-        self.shutdownTransport = shutdownTransport
-        self.session = HubSession(credentials: credentials, credentialKey: configuration.effectiveCredentialKey)
+    /// - Parameter shutdown: Closes the transport.
+    package func adoptTransport(shutdown: @escaping @Sendable () async -> Void) {
+        ownership.adopt(shutdown)
     }
 
-    /// Checks a configuration as the initializers do, for the `Dockyard` umbrella before it creates a transport.
+    /// Checks a configuration as the initializer does, before a transport is created for it.
+    ///
+    /// - Parameter configuration: The configuration.
+    /// - Throws: ``HubAPIError`` with code ``HubAPIError/Code/invalidArgument``.
     package static func validate(_ configuration: Configuration) throws(HubAPIError) {
         try configuration.validate()
     }
 
-    /// Shuts down the transport the client created itself; does nothing for a transport passed in, whose owner
-    /// shuts it down.
+    /// Closes the transport the client owns (one the `Dockyard` umbrella created for it); does nothing for a
+    /// transport passed to the initializer, whose owner shuts it down. Call it once, when no request is running.
     public func shutdown() async {
-        await shutdownTransport?()
+        await ownership.shutdown()
     }
 
     /// The rate-limit state of the last Hub response that carried one.
@@ -150,8 +186,8 @@ public struct HubClient: Sendable {
         return response
     }
 
-    /// Sends a request with authentication, 429 retries and a single renewal on 401, and returns any answer
-    /// except a 429 whose retries ran out.
+    /// Sends a request with authentication and a single renewal on 401 through the pipeline (which retries 429
+    /// and 5xx), and returns any answer except a 429 whose retries ran out.
     func perform(
         _ method: HTTPMethod,
         _ url: URL,
@@ -160,7 +196,6 @@ public struct HubClient: Sendable {
         accept: String = "application/json",
         auth: AuthMode = .optional
     ) async throws -> Response {
-        var attempt = 1
         var renewedAfter401 = false
         while true {
             var headers = HTTPHeaders()
@@ -173,7 +208,7 @@ public struct HubClient: Sendable {
                     headers.add(name: "Authorization", value: "Bearer \(token.accessToken)")
                     sentToken = true
                 } else if auth == .required {
-                    throw HubAPIError(.notLoggedIn, message: "this call needs a Docker Hub login and none is configured",
+                    throw HubAPIError(.notLoggedIn, message: "this call needs a Docker Hub login and the client has none",
                                       method: method.rawValue, url: HubAPIError.redacted(url))
                 }
             }
@@ -186,25 +221,19 @@ public struct HubClient: Sendable {
             let buffer = try await response.body.collect(upTo: configuration.maxResponseBytes)
             let bytes = Array(buffer.readableBytesView)
             let status = Int(response.status.code)
-            let rateLimit = HubRateLimit(headers: response.headers)
-            if let rateLimit { await session.record(rateLimit) }
+            logger.debug("\(method.rawValue) \(HubAPIError.redacted(url)) → \(status)")
 
             if status == 429 {
-                let wait = HubRateLimit.retryAfter(in: response.headers) ?? configuration.retry.defaultDelay
-                if attempt < configuration.retry.maxAttempts, wait <= configuration.retry.maxDelay {
-                    attempt += 1
-                    try await Task.sleep(for: wait)
-                    continue
-                }
                 throw HubAPIError.decode(status: status, body: bytes, method: method.rawValue, url: url,
-                                         retryAfter: wait, rateLimit: rateLimit)
+                                         retryAfter: HubRateLimitPolicy.retryAfter(in: response.headers),
+                                         rateLimit: HubRateLimit(headers: response.headers))
             }
             if status == 401, sentToken, !renewedAfter401, await session.canRenew {
                 renewedAfter401 = true
                 await session.invalidateToken()
                 continue
             }
-            return Response(status: status, headers: response.headers, body: bytes, url: url)
+            return Response(status: status, headers: response.headers, body: bytes, url: response.url)
         }
     }
 
@@ -261,6 +290,40 @@ public struct HubClient: Sendable {
             throw HubAPIError(.invalidArgument, message: "could not encode the request body: \(error)")
         }
     }
+}
+
+/// Sends idempotent requests through one transport and the others through another (their retry policies differ).
+struct HubMethodRouting: HTTPTransport {
+    let idempotent: any HTTPTransport
+    let other: any HTTPTransport
+
+    func send(_ request: TransportRequest) async throws -> TransportResponse {
+        try await (request.isIdempotent ? idempotent : other).send(request)
+    }
+}
+
+/// The shutdown of a transport a ``HubClient`` owns, run at most once.
+final class HubTransportOwnership: @unchecked Sendable {
+    // Guarded by `lock`.
+    private var close: (@Sendable () async -> Void)?
+    private let lock = NSLock()
+
+    func adopt(_ shutdown: @escaping @Sendable () async -> Void) {
+        lock.withLock { close = shutdown }
+    }
+
+    func shutdown() async {
+        let close = lock.withLock { () -> (@Sendable () async -> Void)? in
+            defer { self.close = nil }
+            return self.close
+        }
+        await close?()
+    }
+}
+
+extension HubClient: CustomStringConvertible {
+    /// The Hub the client talks to, never its credentials or tokens.
+    public var description: String { "HubClient(\(configuration.baseURL.absoluteString))" }
 }
 
 /// The Hub's JSON conventions: snake_case keys spelled out per model, ISO 8601 dates with or without fractions.

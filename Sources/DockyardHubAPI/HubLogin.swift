@@ -14,6 +14,23 @@ public enum HubLogin: Sendable, CustomStringConvertible {
     /// It cannot be renewed: when it expires, the next call fails with ``HubAPIError/Code/unauthorized``.
     case session(HubToken)
 
+    /// A login from a name and a secret, its kind read from the secret as Docker Hub issues them: an
+    /// organization access token (`dckr_oat_…`, the name is the organization), a personal access token
+    /// (`dckr_pat_…`), or else a password.
+    ///
+    /// - Parameters:
+    ///   - username: The Docker ID, or the organization for an organization access token.
+    ///   - secret: The password or access token.
+    public init(username: String, secret: String) {
+        if secret.hasPrefix("dckr_oat_") {
+            self = .organizationAccessToken(organization: username, token: secret)
+        } else if secret.hasPrefix("dckr_pat_") {
+            self = .personalAccessToken(username: username, token: secret)
+        } else {
+            self = .password(username: username, password: secret)
+        }
+    }
+
     /// The account name the login is for, when known.
     public var identifier: String? {
         switch self {

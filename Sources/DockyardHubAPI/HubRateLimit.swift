@@ -1,3 +1,4 @@
+import DockyardTransport
 import Foundation
 import NIOHTTP1
 
@@ -38,37 +39,45 @@ public struct HubRateLimit: Sendable, Hashable, Codable {
             .map { Date(timeIntervalSince1970: $0) }
     }
 
-    /// How long a 429 response asks the client to wait: `Retry-After` in seconds (or an HTTP date), else
-    /// `X-Retry-After` as a unix timestamp.
-    ///
-    /// - Parameters:
-    ///   - headers: The response headers.
-    ///   - now: The current time.
-    /// - Returns: The wait, never negative, or `nil` when neither header is usable.
-    public static func retryAfter(in headers: HTTPHeaders, now: Date = Date()) -> Duration? {
-        if let value = headers.first(name: "Retry-After")?.trimmingCharacters(in: .whitespaces) {
-            if let seconds = Double(value), seconds.isFinite { return wait(seconds: seconds) }
-            let formatter = DateFormatter()
-            formatter.locale = Locale(identifier: "en_US_POSIX")
-            formatter.timeZone = TimeZone(identifier: "GMT")
-            formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-            if let date = formatter.date(from: value) {
-                return wait(seconds: date.timeIntervalSince(now))
-            }
-        }
-        if let value = headers.first(name: "X-Retry-After")?.trimmingCharacters(in: .whitespaces),
-           let timestamp = Double(value), timestamp.isFinite {
-            return wait(seconds: timestamp - now.timeIntervalSince1970)
-        }
-        return nil
+}
+
+/// Docker Hub's rate-limit headers as a transport policy: it records `X-RateLimit-*` of every answer in the
+/// client's session, and gives a `429` that names its wait only in `X-Retry-After` (a unix time, Docker Hub's own
+/// header) the standard `Retry-After`, so that the shared `RetryingTransport` above it waits as the Hub asked.
+struct HubRateLimitPolicy: HTTPTransport {
+    let base: any HTTPTransport
+    let session: HubSession
+
+    init(wrapping base: any HTTPTransport, session: HubSession) {
+        self.base = base
+        self.session = session
     }
 
-    /// The longest wait a header can name: a year. Larger values (a server may send `1e300`) are clamped so the
-    /// conversion to milliseconds cannot overflow; the client refuses such a wait anyway (``HubClient/Retry/maxDelay``).
-    static let longestWait: Double = 365 * 24 * 3600
+    func send(_ request: TransportRequest) async throws -> TransportResponse {
+        var response = try await base.send(request)
+        if let rateLimit = HubRateLimit(headers: response.headers) { await session.record(rateLimit) }
+        if response.status.code == 429, !response.headers.contains(name: "Retry-After"),
+           let wait = HubRateLimitPolicy.xRetryAfter(in: response.headers)
+        {
+            response.headers.add(name: "Retry-After", value: String(wait.components.seconds))
+        }
+        return response
+    }
 
-    /// A finite number of seconds as a wait, never negative and never beyond ``longestWait``.
-    static func wait(seconds: Double) -> Duration {
-        .milliseconds(Int64(min(max(0, seconds), longestWait) * 1000))
+    /// The wait a response asks for: `Retry-After` (seconds or an HTTP date, read by the shared parser), else
+    /// Docker Hub's `X-Retry-After`.
+    static func retryAfter(in headers: HTTPHeaders, now: Date = Date()) -> Duration? {
+        if let value = headers.first(name: "Retry-After"), let wait = RetryAfter.parse(value, now: now) { return wait }
+        return xRetryAfter(in: headers, now: now)
+    }
+
+    /// `X-Retry-After`: the unix time at which the window reopens, as a wait from `now` (never negative, at most a
+    /// year, so that an absurd value cannot overflow).
+    static func xRetryAfter(in headers: HTTPHeaders, now: Date = Date()) -> Duration? {
+        guard let value = headers.first(name: "X-Retry-After")?.trimmingCharacters(in: .whitespaces),
+              let timestamp = Double(value), timestamp.isFinite
+        else { return nil }
+        let seconds = min(max(0, timestamp - now.timeIntervalSince1970), 365 * 24 * 3600)
+        return .seconds(Int64(seconds.rounded(.up)))
     }
 }

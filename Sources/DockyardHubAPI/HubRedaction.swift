@@ -85,12 +85,12 @@ extension HubWebhookPipeline.Hook: CustomReflectable {
     /// A mirror with the hook URL reduced to its origin (hook URLs such as chat webhooks embed a secret).
     public var customMirror: Mirror {
         Mirror(self, children: [
-            "name": name, "hookURL": HubRedaction.url(hookURL), "created": created as Any, "lastUpdated": lastUpdated as Any,
+            "name": name, "hookURL": HubRedaction.url(hookURL.absoluteString), "created": created as Any, "lastUpdated": lastUpdated as Any,
         ])
     }
 }
 
 extension HubClient: CustomReflectable {
     /// A mirror with the configuration only: the session (login and token) is never shown.
-    public var customMirror: Mirror { Mirror(self, children: ["configuration": configuration]) }
+    public var customMirror: Mirror { Mirror(self, children: ["configuration": configuration], displayStyle: .class) }
 }

@@ -1,9 +1,24 @@
 import DockyardAuth
 import Foundation
 
+/// Where a ``HubClient``'s session comes from: the `session:` of its initializer.
+public enum HubSessionSource: Sendable {
+    /// No login: only public calls work; calls that need an account fail with ``HubAPIError/Code/notLoggedIn``.
+    case anonymous
+    /// This login, made on the first call that needs an account (and renewed before it expires).
+    case login(HubLogin)
+    /// The docker.io credentials of a credential provider (the docker CLI's store, say), looked up on the first
+    /// call that could use them, under ``HubClient/Configuration/effectiveCredentialKey``: Docker Hub's own key for
+    /// the real Hub only, so they never go to another server.
+    case credentials(any CredentialProvider)
+    /// The login a ``HubSessionStore`` kept (see ``HubClient/login(_:twoFactorCode:savingTo:)``), restored on the
+    /// first call that could use it; anonymous when the store holds none.
+    case stored(HubSessionStore)
+}
+
 /// The shared, mutable state of a ``HubClient``: the login, its token and the renewal in flight.
 actor HubSession {
-    private let credentials: (any CredentialProvider)?
+    private let source: HubSessionSource
     private let credentialKey: String
     private var login: HubLogin?
     private var twoFactorCode: HubTwoFactorCodeProvider?
@@ -12,9 +27,14 @@ actor HubSession {
     private var lookedUpStore = false
     private(set) var rateLimit: HubRateLimit?
 
-    init(credentials: (any CredentialProvider)?, credentialKey: String) {
-        self.credentials = credentials
+    init(source: HubSessionSource, credentialKey: String) {
+        self.source = source
         self.credentialKey = credentialKey
+        if case .login(let login) = source {
+            self.login = login
+            self.lookedUpStore = true
+            if case .session(let token) = login { current = token }
+        }
     }
 
     func record(_ rateLimit: HubRateLimit) { self.rateLimit = rateLimit }
@@ -62,8 +82,16 @@ actor HubSession {
         if let renewal { return try await renewal.value }
         if login == nil, !lookedUpStore {
             lookedUpStore = true
-            if let stored = try await credentials?.credentials(forRegistry: credentialKey) {
-                login = HubSession.login(from: stored)
+            switch source {
+            case .credentials(let provider):
+                if let stored = try await provider.credentials(forRegistry: credentialKey) {
+                    login = HubSession.login(from: stored)
+                }
+            case .stored(let store):
+                login = try await store.load()
+                if case .session(let token)? = login { current = token }
+            case .anonymous, .login:
+                break
             }
         }
         guard let login else { return nil }
@@ -82,12 +110,8 @@ actor HubSession {
 
     static func login(from credentials: Credentials) -> HubLogin? {
         switch credentials {
-        case .basic(let username, let password):
-            if password.hasPrefix("dckr_oat_") { return .organizationAccessToken(organization: username, token: password) }
-            if password.hasPrefix("dckr_pat_") { return .personalAccessToken(username: username, token: password) }
-            return .password(username: username, password: password)
-        default:
-            return nil
+        case .basic(let username, let password): return HubLogin(username: username, secret: password)
+        default: return nil
         }
     }
 }

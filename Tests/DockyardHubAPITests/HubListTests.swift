@@ -270,7 +270,8 @@ struct HubBuildPollingTests {
             if answer == 500 { return (500, [:], #"{"detail":"boom"}"#) }
             return (200, [:], #"{"build_code":"b1","status":\#(answer)}"#)
         }
-        return (try HubClient(transport: transport), transport)
+        // The transport's own retries are off, so that each poll is one request and the poll's tolerance shows.
+        return (try HubClient(configuration: .init(retry: .none), transport: transport), transport)
     }
 
     @Test("server errors between polls are asked again; the build is followed to its end")

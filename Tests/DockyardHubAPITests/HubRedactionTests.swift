@@ -76,7 +76,7 @@ struct HubRedactionTests {
         Self.expectHidden("TRIGGERSECRET", in: trigger)
         #expect(Self.renderings(trigger).last?.contains("https://hub.docker.com/") == true)
 
-        Self.expectHidden("HOOKSECRET", in: HubWebhookPipeline.Hook(name: "ci", hookURL: "https://hooks.example/services/HOOKSECRET"))
+        Self.expectHidden("HOOKSECRET", in: HubWebhookPipeline.Hook(name: "ci", hookURL: URL(string: "https://hooks.example/services/HOOKSECRET")!))
 
         let delivery = try WebhookDelivery.decode(from: Array(#"""
             {"callback_url":"https://registry.hub.docker.com/u/acme/api/hook/CALLBACKSECRET/",

@@ -23,9 +23,36 @@ struct HubCLITests {
             let official = try await cli.run("search", "nginx", "--filter", "is-official=true")
             #expect(official.status == 0)
             let lines = official.stdoutLines.filter { !$0.isEmpty }
-            #expect(lines.first?.split(separator: " ", omittingEmptySubsequences: true) == ["NAME", "DESCRIPTION", "STARS", "OFFICIAL"])
-            #expect(lines.dropFirst().allSatisfy { $0.hasSuffix("[OK]") })
+            #expect(lines.first?.split(separator: " ", omittingEmptySubsequences: true) == ["NAME", "DESCRIPTION", "STARS", "OFFICIAL", "AUTOMATED"])
+            #expect(lines.dropFirst().allSatisfy { $0.contains("[OK]") })
             #expect(lines.dropFirst().contains { $0.hasPrefix("nginx ") })
+
+            // docker's own layout, line by line: Go's tabwriter with minwidth 10 and padding 3 over
+            // NAME, DESCRIPTION (45 characters at most), STARS, OFFICIAL ([OK] or empty) and AUTOMATED.
+            let table = try await cli.run("search", "nginx", "--limit", "5")
+            let rows = try await cli.run("search", "nginx", "--limit", "5", "--json")
+            let items = try TestJSON(parsing: rows.stdoutText).array ?? []
+            let cells: [[String]] = [["NAME", "DESCRIPTION", "STARS", "OFFICIAL", "AUTOMATED"]] + items.map { item in
+                let description = (item["description"]?.string ?? "").replacingOccurrences(of: "\n", with: " ")
+                let shown = description.count > 45 ? String(description.prefix(44)) + "…" : description
+                return [item["name"]?.string ?? "", shown, String(item["star_count"]?.int ?? 0),
+                        item["is_official"]?.bool == true ? "[OK]" : "", item["is_automated"]?.bool == true ? "[OK]" : ""]
+            }
+            let widths = (0..<4).map { column in max(10, (cells.map { $0[column].unicodeScalars.count }.max() ?? 0) + 3) }
+            let expected = cells.map { row in
+                (0..<4).map { row[$0] + String(repeating: " ", count: widths[$0] - row[$0].unicodeScalars.count) }.joined() + row[4]
+            }
+            #expect(table.stdoutLines.filter { !$0.isEmpty } == expected)
+
+            // --format: docker's placeholders, plain and as a table.
+            let plain = try await cli.run("search", "nginx", "--limit", "5", "--format", "{{.Name}}: {{.StarCount}} {{.IsOfficial}}")
+            #expect(plain.stdoutLines.filter { !$0.isEmpty } == items.map { item in
+                "\(item["name"]?.string ?? ""): \(item["star_count"]?.int ?? 0) \(item["is_official"]?.bool == true ? "[OK]" : "")"
+            })
+            let named = try await cli.run("search", "nginx", "--limit", "5", "--format", "table {{.Name}}\\t{{.IsAutomated}}")
+            let nameWidth = max(10, (cells.map { $0[0].unicodeScalars.count }.max() ?? 0) + 3)
+            #expect(named.stdoutLines.filter { !$0.isEmpty } == cells.map { $0[0] + String(repeating: " ", count: nameWidth - $0[0].unicodeScalars.count) + $0[4] })
+            #expect(try await cli.run("search", "nginx", "--format", "{{.Nope}}").status == 2)
 
             let truncated = try await cli.run("search", "python", "--limit", "1", "--filter", "is-official=true")
             #expect(truncated.stdoutText.contains("…"))

@@ -149,11 +149,11 @@ struct HubIntegrationTests {
         let key = configuration.effectiveCredentialKey
         #expect(key == "\(hub.url.host ?? ""):\(hub.url.port ?? 0)")
         let store = StaticCredentials(.basic(username: carol.username, password: carol.password), forRegistry: key)
-        let client = try HubClient(configuration: configuration, transport: transport, credentials: store)
+        let client = try HubClient(configuration: configuration, session: .credentials(store), transport: transport)
         #expect(try await client.currentUser().username == "carol")
 
         let dockerHubOnly = StaticCredentials(.basic(username: carol.username, password: carol.password), forRegistry: "https://index.docker.io/v1/")
-        let other = try HubClient(configuration: configuration, transport: transport, credentials: dockerHubOnly)
+        let other = try HubClient(configuration: configuration, session: .credentials(dockerHubOnly), transport: transport)
         let error = await #expect(throws: HubAPIError.self) { try await other.currentUser() }
         #expect(error?.code == .notLoggedIn)
     }
@@ -261,7 +261,7 @@ struct HubIntegrationTests {
             let updated = try await client.repository(path)
             #expect(updated.description == "second")
             #expect(updated.fullDescription == "# Hello")
-            #expect(try await client.setPrivacy(of: path, isPrivate: false).isPrivate == false)
+            #expect(try await client.setPrivacy(path, isPrivate: false).isPrivate == false)
 
             try await hub.push(repository: path.description, tag: "v1", pusher: "alice", platforms: ["linux/amd64", "linux/arm64/v8"])
             try await hub.push(repository: path.description, tag: "latest", pusher: "alice")
@@ -270,11 +270,11 @@ struct HubIntegrationTests {
             let v1 = try await client.tag("v1", in: path)
             #expect(Set(v1.images.map(\.platform)) == ["linux/amd64", "linux/arm64/v8"])
 
-            try await client.setImmutableTags(HubImmutableTagsSettings(enabled: true, rules: ["v.*"]), on: path)
+            try await client.setImmutableTags(HubImmutableTagsSettings(enabled: true, rules: ["v.*"]), in: path)
             #expect(try await client.tagsMatchingImmutableRule("v.*", in: path) == ["v1"])
             let protected = await #expect(throws: HubAPIError.self) { try await client.deleteTag("v1", in: path) }
             #expect(protected?.code == .invalidRequest)
-            try await client.setImmutableTags(HubImmutableTagsSettings(enabled: false, rules: []), on: path)
+            try await client.setImmutableTags(HubImmutableTagsSettings(enabled: false, rules: []), in: path)
 
             try await client.deleteTag("latest", in: path)
             let gone = await #expect(throws: HubAPIError.self) { try await client.tag("latest", in: path) }
@@ -341,10 +341,10 @@ struct HubIntegrationTests {
             let renamed = try await client.updateTeam(team, in: "acme", description: "changed")
             #expect(renamed.description == "changed")
             let website = HubRepositoryPath(namespace: "acme", name: "website")
-            let permission = try await client.grant(.write, toTeamNamed: team, on: website)
+            let permission = try await client.grant(.write, toTeamNamed: team, in: website)
             #expect(permission.permission == .write)
-            #expect(try await client.teamPermissions(on: website).collect().contains { $0.teamID == renamed.id })
-            try await client.revokePermission(ofTeam: renamed.id, on: website)
+            #expect(try await client.teamPermissions(in: website).collect().contains { $0.teamID == renamed.id })
+            try await client.revokePermission(ofTeam: renamed.id, in: website)
             try await client.deleteTeam(team, in: "acme")
             #expect(!(try await client.teams(of: "acme").collect().contains { $0.name == team }))
 
@@ -403,9 +403,9 @@ struct HubIntegrationTests {
             let path = HubRepositoryPath(namespace: "alice", name: uniqueHubName("hooks"))
             try await client.createRepository(path)
             let pipeline = try await client.createWebhookPipeline(
-                named: "ci", hooks: [.init(name: "receiver", hookURL: receiver.url.absoluteString)], on: path)
-            #expect(try await client.webhookPipelines(of: path).collect().map(\.slug) == [pipeline.slug])
-            try await client.updateWebhookPipeline(pipeline.slug, on: path, expectFinalCallback: false)
+                named: "ci", hooks: [.init(name: "receiver", hookURL: receiver.url)], in: path)
+            #expect(try await client.webhookPipelines(in: path).collect().map(\.slug) == [pipeline.slug])
+            try await client.updateWebhookPipeline(pipeline.slug, in: path, expectFinalCallback: false)
 
             try await hub.push(repository: path.description, tag: "v9", pusher: "alice")
             let request = try await firstElement(of: receiver.requests, timeout: .seconds(15))
@@ -423,7 +423,7 @@ struct HubIntegrationTests {
                 $0["description"]?.string == "tests passed" && ($0["accepted"]?.bool ?? ($0["status"]?.int == 200))
             }
             #expect(!accepted.isEmpty)
-            try await client.deleteWebhookPipeline(pipeline.slug, on: path)
+            try await client.deleteWebhookPipeline(pipeline.slug, in: path)
             try await client.deleteRepository(path)
         }
     }
@@ -448,7 +448,7 @@ struct HubIntegrationTests {
             try await client.login(.password(username: alice.username, password: alice.password))
             let path = HubRepositoryPath(namespace: "alice", name: uniqueHubName("example"))
             try await client.createRepository(path)
-            try await client.createWebhookPipeline(named: "example", hooks: [.init(name: "example", hookURL: "http://127.0.0.1:\(port)/hook")], on: path)
+            try await client.createWebhookPipeline(named: "example", hooks: [.init(name: "example", hookURL: try #require(URL(string: "http://127.0.0.1:\(port)/hook")))], in: path)
             try await hub.push(repository: path.description, tag: "v1", pusher: "alice")
             let line = try await lines.next(timeout: .seconds(20))
             let printed = try TestJSON(parsing: line)
@@ -479,17 +479,17 @@ struct HubIntegrationTests {
         let path = HubRepositoryPath(namespace: "acme", name: "builder")
         try await withHubClient(hub) { client in
             try await client.login(.password(username: carol.username, password: carol.password))
-            let settings = try await client.buildSettings(of: path)
+            let settings = try await client.buildSettings(in: path)
             #expect(settings.rules.count >= 3)
-            let trigger = try await client.buildTrigger(of: path)
+            let trigger = try await client.buildTrigger(in: path)
             let url = try #require(trigger.sourceTriggerURL.flatMap(URL.init(string:)))
-            let before = Set(try await client.builds(of: path).collect().map(\.buildCode))
+            let before = Set(try await client.builds(in: path).collect().map(\.buildCode))
 
             try await withHubClient(hub) { anonymous in
                 try await anonymous.triggerBuild(url: url, selection: .source(.branch, name: "main"))
                 var started: HubBuild?
                 for _ in 0..<50 where started == nil {
-                    started = try await anonymous.builds(of: path).collect().first { !before.contains($0.buildCode) }
+                    started = try await anonymous.builds(in: path).collect().first { !before.contains($0.buildCode) }
                     if started == nil { try await Task.sleep(for: .milliseconds(200)) }
                 }
                 let build = try #require(started)
@@ -499,14 +499,14 @@ struct HubIntegrationTests {
                 }
                 #expect(seen.last == .success)
                 #expect(seen.allSatisfy { [.queued, .building, .success].contains($0) })
-                let detail = try await anonymous.build(build.buildCode, of: path)
+                let detail = try await anonymous.build(build.buildCode, in: path)
                 #expect(detail.results?.logs?.isEmpty == false)
             }
 
             let rule = try await client.createBuildRule(HubBuildRule(tag: "nightly", sourceType: .branch, sourceName: "develop"), in: path)
             let ruleID = try #require(rule.id)
             try await client.updateBuildRule(ruleID, to: HubBuildRule(tag: "nightly", sourceType: .branch, sourceName: "next"), in: path)
-            #expect(try await client.buildRules(of: path).collect().first { $0.id == ruleID }?.sourceName == "next")
+            #expect(try await client.buildRules(in: path).collect().first { $0.id == ruleID }?.sourceName == "next")
             try await client.deleteBuildRule(ruleID, in: path)
 
             let started = try await client.triggerBuild(in: path, sourceType: .branch, sourceName: "staging")

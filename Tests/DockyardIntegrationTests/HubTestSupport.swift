@@ -13,7 +13,7 @@ import Darwin
 func withHubClient<T>(
     _ hub: HubSim,
     pageSize: Int = 100,
-    retry: HubClient.Retry = .default,
+    retry: RetryPolicy = .default,
     userAgent: String = "dockyard-tests/hub",
     _ body: (HubClient) async throws -> T
 ) async throws -> T {

@@ -55,6 +55,9 @@ public struct HubRepository: Sendable, Hashable, Codable {
     /// `namespace/name`.
     public var fullName: String { "\(namespace)/\(name)" }
 
+    /// The repository's path, for the calls about it: `hub.createWebhook(named:url:in: repository.path)`.
+    public var path: HubRepositoryPath { HubRepositoryPath(namespace: namespace, name: name) }
+
     enum CodingKeys: String, CodingKey {
         case name, namespace, status, description, affiliation, categories, permissions, user
         case repositoryType = "repository_type", statusDescription = "status_description"

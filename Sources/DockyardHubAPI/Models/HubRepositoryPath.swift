@@ -1,3 +1,5 @@
+import DockyardReferences
+
 /// A repository on Docker Hub named by namespace and name, e.g. `acme/api` or `library/nginx`.
 public struct HubRepositoryPath: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The namespace: a user or an organization (`library` for official images).
@@ -15,30 +17,50 @@ public struct HubRepositoryPath: Sendable, Hashable, Codable, CustomStringConver
         self.name = name
     }
 
-    /// Parses `NAMESPACE/NAME`; a bare `NAME` is an official image in `library`.
+    /// The path of a Docker Hub repository named by the References module's `Repository`.
     ///
-    /// A `docker.io/` or `index.docker.io/` prefix is dropped; a tag or digest is not accepted.
+    /// - Parameter repository: A repository on Docker Hub (`docker.io`), with a namespace and a name.
+    /// - Throws: ``HubAPIError`` with code ``HubAPIError/Code/invalidArgument`` for a repository of another
+    ///   registry, or one whose path is not `NAMESPACE/NAME`.
+    public init(_ repository: Repository) throws(HubAPIError) {
+        let parts = repository.path.split(separator: "/", omittingEmptySubsequences: false)
+        guard repository.isDockerHub, parts.count == 2 else {
+            throw HubAPIError(.invalidArgument, message: "'\(repository.name)' is not a Docker Hub repository; expected NAMESPACE/NAME on docker.io")
+        }
+        self.init(namespace: String(parts[0]), name: String(parts[1]))
+    }
+
+    /// Parses `NAMESPACE/NAME` with the References module's grammar and Docker Hub normalization: a bare `NAME` is
+    /// an official image in `library`, and a `docker.io/` or `index.docker.io/` prefix is dropped. A tag, a digest
+    /// or another registry is not accepted.
     ///
     /// - Parameter text: The path.
     /// - Throws: ``HubAPIError`` with code ``HubAPIError/Code/invalidArgument`` when it is not `NS/NAME`.
     public init(parsing text: String) throws(HubAPIError) {
         var rest = Substring(text)
-        for prefix in ["docker.io/", "index.docker.io/", "registry-1.docker.io/"] where rest.hasPrefix(prefix) {
-            rest = rest.dropFirst(prefix.count)
+        for prefix in ["registry-1.docker.io/"] where rest.hasPrefix(prefix) {
+            rest = "docker.io/" + rest.dropFirst(prefix.count)
         }
-        let parts = rest.split(separator: "/", omittingEmptySubsequences: false)
-        let valid: (Substring) -> Bool = { part in
-            // A part of dots alone ("." or "..") would walk the API path: refused.
-            part.contains { $0.isLetter || $0.isNumber } && part.allSatisfy { $0.isLetter || $0.isNumber || "._-".contains($0) }
+        let repository: Repository
+        do {
+            repository = try Repository(normalizing: String(rest))
+        } catch {
+            throw HubAPIError(.invalidArgument, message: "'\(text)' is not a Docker Hub repository; expected NAMESPACE/NAME (\(error))")
         }
-        switch parts.count {
-        case 1 where valid(parts[0]):
-            self.init(namespace: "library", name: String(parts[0]))
-        case 2 where valid(parts[0]) && valid(parts[1]):
-            self.init(namespace: String(parts[0]), name: String(parts[1]))
-        default:
+        do {
+            try self.init(repository)
+        } catch {
             throw HubAPIError(.invalidArgument, message: "'\(text)' is not a Docker Hub repository; expected NAMESPACE/NAME")
         }
+    }
+
+    /// The repository as the References module names it, `docker.io/NAMESPACE/NAME`, for registry calls (pull,
+    /// push, tags) on the same repository.
+    ///
+    /// - Returns: The repository.
+    /// - Throws: `ReferenceError` when a part made with ``init(namespace:name:)`` breaks the reference grammar.
+    public func registryRepository() throws(ReferenceError) -> Repository {
+        try Repository(domain: Repository.dockerHubDomain, path: "\(namespace)/\(name)")
     }
 
     /// `namespace/name`.

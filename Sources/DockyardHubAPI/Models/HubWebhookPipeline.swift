@@ -25,7 +25,7 @@ public struct HubWebhookPipeline: Sendable, Hashable, Codable {
         /// The hook's name.
         public var name: String
         /// The URL the delivery is POSTed to.
-        public var hookURL: String
+        public var hookURL: URL
         /// When it was made.
         public var created: Date?
         /// When it last changed.
@@ -35,8 +35,8 @@ public struct HubWebhookPipeline: Sendable, Hashable, Codable {
         ///
         /// - Parameters:
         ///   - name: The hook's name.
-        ///   - hookURL: The URL deliveries go to.
-        public init(name: String, hookURL: String) {
+        ///   - hookURL: The URL deliveries go to (absolute http or https).
+        public init(name: String, hookURL: URL) {
             self.name = name
             self.hookURL = hookURL
         }
@@ -50,7 +50,12 @@ public struct HubWebhookPipeline: Sendable, Hashable, Codable {
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             name = c.lenientString(.name) ?? ""
-            hookURL = c.lenientString(.hookURL) ?? ""
+            let text = c.lenientString(.hookURL) ?? ""
+            guard let url = URL(string: text), url.isAbsoluteHTTP else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .hookURL, in: c, debugDescription: "the hook URL is not an absolute http(s) URL")
+            }
+            hookURL = url
             created = c.lenientDate(.created)
             lastUpdated = c.lenientDate(.lastUpdated)
         }
