@@ -9,6 +9,7 @@ extension DockyardCommand {
             Pull.self,
             Push.self,
             Copy.self,
+            Sync.self,
             Blob.self,
             Login.self,
             Logout.self,
