@@ -1,4 +1,5 @@
 @testable import DockyardAuth
+import DockyardTestFakes
 import DockyardTransport
 import Foundation
 import Testing
