@@ -64,13 +64,5 @@ public func withHubClient<Result>(
     _ body: (HubClient) async throws -> sending Result
 ) async throws -> sending Result {
     let client = try HubClient(configuration: configuration, session: session, logger: logger)
-    let result: Result
-    do {
-        result = try await body(client)
-    } catch {
-        await client.shutdown()
-        throw error
-    }
-    await client.shutdown()
-    return result
+    return try await withShutdown(of: client, { await $0.shutdown() }, body)
 }

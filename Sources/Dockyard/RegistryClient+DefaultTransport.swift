@@ -72,13 +72,5 @@ public func withRegistryClient<Result>(
     _ body: (RegistryClient) async throws -> sending Result
 ) async throws -> sending Result {
     let client = try RegistryClient(configuration: configuration, credentials: credentials, logger: logger)
-    let result: Result
-    do {
-        result = try await body(client)
-    } catch {
-        await client.shutdown()
-        throw error
-    }
-    await client.shutdown()
-    return result
+    return try await withShutdown(of: client, { await $0.shutdown() }, body)
 }
