@@ -21,7 +21,12 @@ public struct ImageTransferOptions: Sendable, Hashable {
     /// otherwise the one platform's manifest. The host's platform by default.
     public var platforms: PlatformSelection
     /// How many blobs move at once; 4 by default.
-    public var concurrency: Int
+    ///
+    /// A value below 1 counts as 1 and one above ``maxConcurrency`` as ``maxConcurrency``: the stored value is
+    /// always in `1...maxConcurrency`.
+    public var concurrency: Int {
+        didSet { concurrency = Self.clampedConcurrency(concurrency) }
+    }
     /// Whether to do nothing when the destination's name already points at the digest being moved (the
     /// skip-if-present decision of a sync); off by default, so blobs are still checked one by one.
     public var skipIfPresent: Bool
@@ -30,12 +35,28 @@ public struct ImageTransferOptions: Sendable, Hashable {
     ///
     /// - Parameters:
     ///   - platforms: Which platforms to move.
-    ///   - concurrency: How many blobs move at once (at least 1).
+    ///   - concurrency: How many blobs move at once, clamped to the range 1 through ``maxConcurrency`` (64).
     ///   - skipIfPresent: Whether an image already at the destination is left alone without checking its blobs.
     public init(platforms: PlatformSelection = .current, concurrency: Int = 4, skipIfPresent: Bool = false) {
         self.platforms = platforms
-        self.concurrency = concurrency
+        self.concurrency = Self.clampedConcurrency(concurrency)
         self.skipIfPresent = skipIfPresent
+    }
+
+    /// The most blobs or images Dockyard moves at once, whatever a caller asks for: 64.
+    ///
+    /// Every `concurrency` a caller gives (``concurrency``, ``SyncOptions/imageConcurrency``,
+    /// ``SyncOptions/blobConcurrency``, the `concurrency:` of pull, push, copy and append) is clamped to
+    /// `1...maxConcurrency`, so that a mistaken value neither stops the work (0 or less) nor opens thousands of
+    /// connections and files at once.
+    public static let maxConcurrency = 64
+
+    /// Clamps a requested concurrency to the range 1 through ``maxConcurrency`` (64).
+    ///
+    /// - Parameter requested: What the caller asked for.
+    /// - Returns: 1 for values below 1, ``maxConcurrency`` for values above it, otherwise `requested`.
+    public static func clampedConcurrency(_ requested: Int) -> Int {
+        Swift.min(Swift.max(requested, 1), maxConcurrency)
     }
 }
 
@@ -349,7 +370,8 @@ extension RegistryClient {
         }
     }
 
-    /// Runs the same work on every item with at most `limit` running at once; the first error cancels the rest.
+    /// Runs the same work on every item with at most `limit` running at once (clamped to
+    /// 1 through ``ImageTransferOptions/maxConcurrency``); the first error cancels the rest.
     static func forEach<Item: Sendable>(
         _ items: [Item],
         concurrency limit: Int,
@@ -357,7 +379,7 @@ extension RegistryClient {
     ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             var pending = items.makeIterator()
-            for _ in 0..<max(1, limit) {
+            for _ in 0..<ImageTransferOptions.clampedConcurrency(limit) {
                 guard let item = pending.next() else { break }
                 group.addTask { try await body(item) }
             }
@@ -530,6 +552,8 @@ final class ProgressTracker: @unchecked Sendable {
     }
 
     private func move(_ digest: ContentDigest, to completed: Int64) {
+        // `completed` may be a descriptor's size from the wire: negative counts as 0, and no step traps.
+        let completed = max(0, completed)
         let before = perBlob[digest] ?? 0
         perBlob[digest] = completed
         let (sum, overflow) = progress.completedBytes.addingReportingOverflow(completed - before)

@@ -26,10 +26,16 @@ public struct SyncOptions: Sendable, Hashable {
     public var tags: TagFilter
     /// Which platforms; all by default (indexes keep their digests).
     public var platforms: PlatformSelection
-    /// How many images move at once; 4 by default.
-    public var imageConcurrency: Int
-    /// How many blobs of one image move at once; 4 by default.
-    public var blobConcurrency: Int
+    /// How many images move at once; 4 by default, clamped to the range 1 through
+    /// ``ImageTransferOptions/maxConcurrency`` (64).
+    public var imageConcurrency: Int {
+        didSet { imageConcurrency = ImageTransferOptions.clampedConcurrency(imageConcurrency) }
+    }
+    /// How many blobs of one image move at once; 4 by default, clamped to
+    /// the range 1 through ``ImageTransferOptions/maxConcurrency`` (64).
+    public var blobConcurrency: Int {
+        didSet { blobConcurrency = ImageTransferOptions.clampedConcurrency(blobConcurrency) }
+    }
     /// Whether an image whose destination tag already points at the source's digest is skipped without
     /// looking at its blobs; on by default. It is also what resumes an interrupted sync.
     public var skipIfPresent: Bool
@@ -41,8 +47,9 @@ public struct SyncOptions: Sendable, Hashable {
     /// - Parameters:
     ///   - tags: Which tags to take.
     ///   - platforms: Which platforms.
-    ///   - imageConcurrency: Images at once.
-    ///   - blobConcurrency: Blobs at once per image.
+    ///   - imageConcurrency: Images at once (clamped to the range 1 through
+    ///     ``ImageTransferOptions/maxConcurrency``).
+    ///   - blobConcurrency: Blobs at once per image (clamped likewise).
     ///   - skipIfPresent: Whether to skip images already at the destination.
     ///   - dryRun: Whether to only plan.
     public init(
@@ -51,8 +58,8 @@ public struct SyncOptions: Sendable, Hashable {
     ) {
         self.tags = tags
         self.platforms = platforms
-        self.imageConcurrency = imageConcurrency
-        self.blobConcurrency = blobConcurrency
+        self.imageConcurrency = ImageTransferOptions.clampedConcurrency(imageConcurrency)
+        self.blobConcurrency = ImageTransferOptions.clampedConcurrency(blobConcurrency)
         self.skipIfPresent = skipIfPresent
         self.dryRun = dryRun
     }
