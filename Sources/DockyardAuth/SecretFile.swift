@@ -1,3 +1,4 @@
+import DockyardTransport
 import Foundation
 
 #if canImport(Glibc)
@@ -38,57 +39,37 @@ public enum SecretFile {
         var existing = stat()
         let replacing = lstat(target.path, &existing) == 0 && (existing.st_mode & S_IFMT) == S_IFREG
 
-        let temporary = directory.appendingPathComponent(".\(target.lastPathComponent).\(UUID().uuidString).tmp")
-        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw failure("could not create \(temporary.path)", errno)
-        }
-        var closed = false
-        var renamed = false
-        defer {
-            if !closed { _ = close(descriptor) }
-            if !renamed { unlink(temporary.path) }
-        }
-
-        let written: Int32? = data.withUnsafeBytes { bytes in
-            guard var pointer = bytes.baseAddress else { return nil }
-            var remaining = bytes.count
-            while remaining > 0 {
-                let count = secretFileWrite(descriptor, pointer, remaining)
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    return errno
+        do {
+            let file = try StagedFile(
+                replacing: target, temporaryName: ".\(target.lastPathComponent).\(UUID().uuidString).tmp", mode: 0o600)
+            defer { file.discard() }
+            try data.withUnsafeBytes { try file.write($0) }
+            if replacing {
+                let mode = existing.st_mode & 0o7777
+                if mode != 0o600, fchmod(file.descriptor, mode) != 0 {
+                    throw failure("could not give \(file.url.path) the mode of \(target.path)", errno)
                 }
-                pointer += count
-                remaining -= count
+                if existing.st_uid != geteuid() || existing.st_gid != getegid(),
+                    fchown(file.descriptor, existing.st_uid, existing.st_gid) != 0
+                {
+                    throw failure("could not give \(file.url.path) the owner of \(target.path)", errno)
+                }
             }
-            return nil
-        }
-        if let written { throw failure("could not write \(temporary.path)", written) }
-
-        if replacing {
-            let mode = existing.st_mode & 0o7777
-            if mode != 0o600, fchmod(descriptor, mode) != 0 {
-                throw failure("could not give \(temporary.path) the mode of \(target.path)", errno)
+            try file.synchronize()
+            try file.commit(synchronizingDirectory: true)
+        } catch let error as AuthError {
+            throw error
+        } catch let error as StagedFile.Failure {
+            let what = switch error.step {
+            case .create: "could not create \(error.path)"
+            case .write: "could not write \(error.path)"
+            case .flush: "could not flush \(error.path)"
+            case .close: "could not close \(error.path)"
+            case .rename: "could not replace \(error.path)"
             }
-            if existing.st_uid != geteuid() || existing.st_gid != getegid(),
-                fchown(descriptor, existing.st_uid, existing.st_gid) != 0
-            {
-                throw failure("could not give \(temporary.path) the owner of \(target.path)", errno)
-            }
-        }
-        guard fsync(descriptor) == 0 else { throw failure("could not flush \(temporary.path)", errno) }
-        closed = true
-        guard close(descriptor) == 0 else { throw failure("could not close \(temporary.path)", errno) }
-        guard rename(temporary.path, target.path) == 0 else {
-            throw failure("could not replace \(target.path)", errno)
-        }
-        renamed = true
-        // The rename is durable once the directory is flushed; a failure here loses nothing already in place.
-        let directoryDescriptor = open(directory.path, O_RDONLY | O_CLOEXEC)
-        if directoryDescriptor >= 0 {
-            _ = fsync(directoryDescriptor)
-            _ = close(directoryDescriptor)
+            throw failure(what, error.code)
+        } catch {
+            throw AuthError(.configAccessFailed, message: "could not write \(target.path): \(error)", underlying: error)
         }
     }
 
@@ -97,9 +78,4 @@ public enum SecretFile {
             .configAccessFailed, message: "\(what): \(String(cString: strerror(code))); the file was left as it was",
             underlying: POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO))
     }
-}
-
-/// `write(2)`, out of reach of ``SecretFile/write(_:to:)``'s name.
-private func secretFileWrite(_ descriptor: Int32, _ pointer: UnsafeRawPointer, _ count: Int) -> Int {
-    write(descriptor, pointer, count)
 }

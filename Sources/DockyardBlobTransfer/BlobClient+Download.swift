@@ -66,57 +66,6 @@ extension BlobClient {
     }
 }
 
-/// A file opened for writing with POSIX calls: buffers go straight from NIO's storage to the kernel.
-final class OutputFile: @unchecked Sendable {
-    // Used by one task at a time.
-    private var descriptor: Int32
-    let url: URL
-
-    init(creating url: URL) throws {
-        self.url = url
-        descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw BlobTransferError.fileSystem(errno, "creating", url, digest: nil)
-        }
-    }
-
-    func write(_ buffer: ByteBuffer) throws {
-        let failure: Int32? = buffer.withUnsafeReadableBytes { bytes in
-            guard var pointer = bytes.baseAddress else { return nil }
-            var remaining = bytes.count
-            while remaining > 0 {
-                let count = posixWrite(descriptor, pointer, remaining)
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                pointer += count
-                remaining -= count
-            }
-            return nil
-        }
-        if let failure { throw BlobTransferError.fileSystem(failure, "writing", url, digest: nil) }
-    }
-
-    func synchronize() throws {
-        guard fsync(descriptor) == 0 else { throw BlobTransferError.fileSystem(errno, "flushing", url, digest: nil) }
-    }
-
-    func close() {
-        if descriptor >= 0 {
-            _ = closeDescriptor(descriptor)
-            descriptor = -1
-        }
-    }
-
-    deinit { close() }
-}
-
-@inline(__always)
-private func posixWrite(_ fd: Int32, _ pointer: UnsafeRawPointer, _ count: Int) -> Int {
-    write(fd, pointer, count)
-}
-
 @inline(__always)
 func closeDescriptor(_ fd: Int32) -> Int32 {
     close(fd)

@@ -81,26 +81,42 @@ public enum BlobFile {
         observe: (ByteBuffer, Int64) -> Void = { _, _ in },
         verify: (Int64) throws -> Void = { _ in }
     ) async throws -> Int64 {
-        let directory = fileURL.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(".\(fileURL.lastPathComponent).partial-\(UUID().uuidString)")
-        let file = try OutputFile(creating: temporary)
-        var succeeded = false
-        defer {
-            file.close()
-            if !succeeded { unlink(temporary.path) }
+        let file: StagedFile
+        do {
+            file = try StagedFile(
+                replacing: fileURL, temporaryName: ".\(fileURL.lastPathComponent).partial-\(UUID().uuidString)",
+                mode: 0o644)
+        } catch {
+            throw BlobTransferError.fileSystem(error.code, "creating", URL(fileURLWithPath: error.path), digest: nil)
         }
+        defer { file.discard() }
         var written: Int64 = 0
-        for try await buffer in bytes {
-            try file.write(buffer)
-            written += Int64(buffer.readableBytes)
-            observe(buffer, written)
+        do {
+            for try await buffer in bytes {
+                try buffer.withUnsafeReadableBytes { try file.write($0) }
+                written += Int64(buffer.readableBytes)
+                observe(buffer, written)
+            }
+            try verify(written)
+            if synchronize { try file.synchronize() }
+            try file.commit()
+        } catch let failure as StagedFile.Failure {
+            throw BlobTransferError.staging(failure, target: fileURL)
         }
-        try verify(written)
-        if synchronize { try file.synchronize() }
-        guard rename(temporary.path, fileURL.path) == 0 else {
-            throw BlobTransferError.fileSystem(errno, "moving the blob into place at", fileURL, digest: nil)
-        }
-        succeeded = true
         return written
+    }
+}
+
+extension BlobTransferError {
+    /// The error for a failed step of writing a blob file.
+    static func staging(_ failure: StagedFile.Failure, target: URL) -> BlobTransferError {
+        let action = switch failure.step {
+        case .create: "creating"
+        case .write: "writing"
+        case .flush: "flushing"
+        case .close: "closing"
+        case .rename: "moving the blob into place at"
+        }
+        return .fileSystem(failure.code, action, URL(fileURLWithPath: failure.path), digest: nil)
     }
 }
