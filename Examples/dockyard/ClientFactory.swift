@@ -7,8 +7,9 @@ enum ClientFactory {
     /// The registry configuration the global options describe.
     ///
     /// - Parameter global: The parsed global options.
-    /// - Returns: Endpoints from `--endpoint` and `$DOCKYARD_ENDPOINTS`, `--insecure` registries and `--ca-file`.
-    /// - Throws: `ValidationError` for a malformed `--endpoint`.
+    /// - Returns: Endpoints from `--endpoint` and `$DOCKYARD_ENDPOINTS`, `--insecure` registries, `--ca-file` and
+    ///   `--request-timeout`.
+    /// - Throws: `ValidationError` for a malformed `--endpoint` or an out-of-range `--request-timeout`.
     static func configuration(_ global: GlobalOptions) throws -> RegistryClient.Configuration {
         var configuration = RegistryClient.Configuration()
         for (name, text) in try global.endpointPairs() {
@@ -33,6 +34,12 @@ enum ClientFactory {
         }
         if let caFile = global.caFile {
             configuration.additionalTrustRoots = [URL(fileURLWithPath: caFile)]
+        }
+        if let seconds = global.requestTimeout {
+            guard (1...86_400).contains(seconds) else {
+                throw ValidationError("--request-timeout takes a whole number of seconds from 1 to 86400, got \(seconds)")
+            }
+            configuration.timeout.deadline = .seconds(seconds)
         }
         return configuration
     }

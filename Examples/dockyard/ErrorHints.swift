@@ -17,6 +17,8 @@ enum ErrorHints {
                 return "for a plain-HTTP registry use --insecure NAME or --endpoint NAME=http://…"
             case .insecureRefused:
                 return "allow it with --insecure \(refusedHost(in: error.message) ?? "NAME")"
+            case .timedOut where error.message.contains("deadline"):
+                return "for a slow registry, allow more time with --request-timeout SECONDS"
             default:
                 return nil
             }

@@ -18,6 +18,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("ca-file"), help: "Extra CA certificate(s), PEM, to trust.")
     var caFile: String?
 
+    @Option(name: .customLong("request-timeout"), help: ArgumentHelp("Overall deadline, in seconds, of each registry request that is not a blob transfer (manifests, tags, catalog, referrers, login, tokens); default 120.", valueName: "SECONDS"))
+    var requestTimeout: Int?
+
     @Flag(name: .long, help: "Machine-readable JSON output.")
     var json = false
 

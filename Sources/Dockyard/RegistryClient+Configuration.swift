@@ -35,7 +35,9 @@ extension RegistryClient {
         public var insecureRegistries: Set<String>
         /// PEM files of certificate authorities trusted in addition to the system's.
         public var additionalTrustRoots: [URL]
-        /// The timeouts of every request.
+        /// The timeouts of every request: connect and idle read timeouts, and the overall deadline
+        /// (`timeout.deadline`, 2 minutes by default) of every request that is not a blob transfer (manifests,
+        /// tags, catalog, referrers, `ping`, `login`, token requests).
         public var timeout: AsyncHTTPTransport.Configuration.Timeout
         /// When idempotent requests are retried.
         public var retry: RetryPolicy
@@ -140,6 +142,7 @@ extension RegistryClient {
             if timeout.connect <= .zero { throw invalid("the connect timeout must be positive") }
             if let read = timeout.read, read <= .zero { throw invalid("the read timeout must be positive") }
             if let request = timeout.request, request <= .zero { throw invalid("the request timeout must be positive") }
+            if timeout.deadline <= .zero { throw invalid("the request deadline (timeout.deadline) must be positive") }
             if userAgent.isEmpty || userAgent.contains(where: { $0 == "\r" || $0 == "\n" }) {
                 throw invalid("the user agent must be one non-empty line")
             }

@@ -37,9 +37,8 @@ extension RegistryClient {
     ///   rejected by a token service, `TransportError` when the registry cannot be reached.
     public func ping(registry: String = "docker.io") async throws -> RegistryInfo {
         let registry = RegistryClient.registryName(registry)
-        var request = TransportRequest(
-            method: .GET, url: try registryURL(forRegistry: registry),
-            deadline: .now + RegistryClient.loginDeadline)
+        var request = TransportRequest(method: .GET, url: try registryURL(forRegistry: registry))
+            .bounded(by: configuration.timeout.deadline)
         let response = try await exchange(request, registry: registry)
         // A `/v2/` that redirects to another origin gets no credentials, and its challenge counts for nothing.
         try checkOrigin(of: response, for: request, registry: registry)
@@ -90,9 +89,8 @@ extension RegistryClient {
     ) async throws {
         let registry = RegistryClient.registryName(registry)
         let credentials = Credentials.basic(username: username, password: password)
-        var request = TransportRequest(
-            method: .GET, url: try registryURL(forRegistry: registry),
-            deadline: .now + RegistryClient.loginDeadline)
+        var request = TransportRequest(method: .GET, url: try registryURL(forRegistry: registry))
+            .bounded(by: configuration.timeout.deadline)
         let first = try await exchange(request, registry: registry)
         // The password goes only to the registry's own origin: a `/v2/` redirected elsewhere is an error.
         try checkOrigin(of: first, for: request, registry: registry)
@@ -148,8 +146,12 @@ extension RegistryClient {
         return try await credentialStore(configDirectory).erase(forRegistry: registry)
     }
 
-    /// The longest a `ping` or `login` may take, every redirect, retry and token request included: 2 minutes.
-    public static let loginDeadline: Duration = .seconds(120)
+    /// The default deadline of a `ping` or `login`, every redirect, retry and token request included: 2 minutes,
+    /// ``DockyardTransport/TransportDefaults/requestDeadline``.
+    ///
+    /// The deadline in force is the configuration's `timeout.deadline`, which starts at this value and bounds
+    /// every request that is not a blob transfer.
+    public static let loginDeadline: Duration = TransportDefaults.requestDeadline
 
     /// The credential store that login and logout change.
     private func credentialStore(_ directory: URL?) -> DockerCredentialStore {

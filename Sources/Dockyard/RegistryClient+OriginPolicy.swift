@@ -65,6 +65,7 @@ extension RegistryClient.Configuration {
         var result = RegistryAuthenticator.Configuration()
         result.tokenService.insecureRegistries = insecureRegistries
         result.tokenService.userAgent = userAgent
+        result.tokenService.timeout = timeout.deadline
         return result
     }
 

@@ -207,14 +207,18 @@ public final class RegistryClient: Sendable {
     ///   - actions: The actions the request needs on the repository (`pull` for reads, `pull`+`push` for
     ///     writes, `delete` for deletes).
     ///   - extraScopes: Further scopes, e.g. `pull` on the source repository of a cross-repository mount.
+    ///   - transfer: Whether the request is part of a blob transfer, which has no overall deadline (the idle
+    ///     read timeout bounds it); every other request gets the configuration's `timeout.deadline`.
     /// - Returns: The response, whatever its status; its body has not been read.
     /// - Throws: `AuthError` when authentication fails, `TransportError` when no response could be had.
     func send(
         _ request: TransportRequest,
         repository: Repository,
         actions: [Scope.Action],
-        extraScopes: [Scope] = []
+        extraScopes: [Scope] = [],
+        transfer: Bool = false
     ) async throws -> TransportResponse {
+        let request = transfer ? request : request.bounded(by: configuration.timeout.deadline)
         let scopes = (actions.isEmpty ? [] : [Scope.repository(repository.path, actions: actions)]) + extraScopes
         let key = try credentialKey(for: request, registry: repository.domain)
         // A host the registry named (not the registry, nor an endpoint or mirror the user configured) gets no
@@ -222,13 +226,16 @@ public final class RegistryClient: Sendable {
         guard key == repository.domain || configuration.isConfiguredOrigin(request.url) else {
             return try await sendWithoutCredentials(request, registry: repository.domain)
         }
-        return try await send(request, registry: key, scopes: scopes)
+        return try await send(request, registry: key, scopes: scopes, transfer: transfer)
     }
 
-    /// Sends a request with the credentials of `registry` and the given scopes.
-    func send(_ request: TransportRequest, registry: String, scopes: [Scope]) async throws -> TransportResponse {
+    /// Sends a request with the credentials of `registry` and the given scopes; unless it is part of a blob
+    /// `transfer`, within the configuration's `timeout.deadline`.
+    func send(
+        _ request: TransportRequest, registry: String, scopes: [Scope], transfer: Bool = false
+    ) async throws -> TransportResponse {
         try checkTarget(request.url, registry: registry)
-        var attempt = request
+        var attempt = transfer ? request : request.bounded(by: configuration.timeout.deadline)
         let cached = try await authenticator.authorization(forRegistry: registry, scopes: scopes)
         if let cached { attempt.headers.replaceOrAdd(name: "Authorization", value: cached) }
         var response = try await exchange(attempt, registry: registry)
@@ -454,7 +461,11 @@ struct AuthorizingTransport: HTTPTransport {
     let extraScopes: [Scope]
 
     func send(_ request: TransportRequest) async throws -> TransportResponse {
-        try await client.send(request, repository: repository, actions: actions, extraScopes: extraScopes)
+        // The blob layer's requests are transfers, bounded by the idle read timeout rather than an overall
+        // deadline; a HEAD (does the blob exist?) is not.
+        try await client.send(
+            request, repository: repository, actions: actions, extraScopes: extraScopes,
+            transfer: request.method != .HEAD)
     }
 }
 

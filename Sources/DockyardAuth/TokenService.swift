@@ -70,7 +70,8 @@ public struct TokenService: Sendable {
         public var maxResponseBytes: Int
         /// The `User-Agent` header to send, if any.
         public var userAgent: String?
-        /// The longest one token request may take, redirects and retries included; 60 seconds by default.
+        /// The longest one token request may take, redirects, retries and the response body included; 60 seconds
+        /// by default. A `RegistryClient` sets it to its configuration's `timeout.deadline`.
         public var timeout: Duration
 
         /// Creates a configuration; the defaults suit Docker Hub.
@@ -204,7 +205,7 @@ public struct TokenService: Sendable {
         }
         let url = Self.appendingQuery(query, to: request.realm)
         let response = try await transport.send(
-            TransportRequest(method: .GET, url: url, headers: headers, deadline: .now + configuration.timeout))
+            TransportRequest(method: .GET, url: url, headers: headers).bounded(by: configuration.timeout))
         return try await decode(response, request: request, started: .now)
     }
 
@@ -219,9 +220,8 @@ public struct TokenService: Sendable {
         let body = fields.map { "\(Self.formEncode($0.0))=\(Self.formEncode($0.1))" }.joined(separator: "&")
         let started = ContinuousClock.now
         let response = try await transport.send(
-            TransportRequest(
-                method: .POST, url: request.realm, headers: headers, body: .bytes(Array(body.utf8)),
-                deadline: .now + configuration.timeout))
+            TransportRequest(method: .POST, url: request.realm, headers: headers, body: .bytes(Array(body.utf8)))
+                .bounded(by: configuration.timeout))
         if response.status == .notFound || response.status == .methodNotAllowed {
             await response.body.drain()
             return nil

@@ -81,6 +81,16 @@ extension AsyncHTTPTransport {
             /// Leave it `nil` for blob transfers, whose duration depends on their size: the idle `read` timeout
             /// already catches a stalled connection.
             public var request: Duration?
+            /// The overall deadline of every request a client sends that is not a blob transfer: manifests,
+            /// tag and catalog pages, referrers, `ping`, `login` and token requests, every redirect, retry and
+            /// byte of the response body included; 2 minutes (``DockyardTransport/TransportDefaults/requestDeadline``)
+            /// by default.
+            ///
+            /// A request past it fails with `TransportError` code `timedOut`. Blob transfers have no overall
+            /// deadline: ``read`` catches a stalled one. `RegistryClient` applies it to each request it sends
+            /// (through `TransportRequest.bounded(by:)`); an `AsyncHTTPTransport` on its own does not, since it
+            /// cannot tell a blob transfer from another request (set ``request`` for that).
+            public var deadline: Duration
 
             /// Creates timeouts.
             ///
@@ -88,10 +98,17 @@ extension AsyncHTTPTransport {
             ///   - connect: The connect timeout; 30 seconds by default.
             ///   - read: The idle read timeout; 60 seconds by default.
             ///   - request: The whole-exchange timeout when a request has no deadline; none by default.
-            public init(connect: Duration = .seconds(30), read: Duration? = .seconds(60), request: Duration? = nil) {
+            ///   - deadline: The overall deadline of requests that are not blob transfers; 2 minutes by default.
+            public init(
+                connect: Duration = .seconds(30),
+                read: Duration? = .seconds(60),
+                request: Duration? = nil,
+                deadline: Duration = TransportDefaults.requestDeadline
+            ) {
                 self.connect = connect
                 self.read = read
                 self.request = request
+                self.deadline = deadline
             }
         }
 

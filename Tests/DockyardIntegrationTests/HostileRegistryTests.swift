@@ -227,6 +227,55 @@ struct HostileRegistryTests {
         }
     }
 
+    // MARK: - Requests other than blob transfers have an overall deadline
+
+    @Test("A manifest GET or HEAD and a tags list that stall (no answer, or a head and a stalled body) end in a typed timeout at the configured deadline",
+          arguments: [
+            ("stallhead", "get"), ("stallbody", "get"), ("stallhead", "head"), ("stallhead", "tags"), ("stallbody", "tags"),
+          ])
+    func stalledRequestsTimeOut(repository: String, operation: String) async throws {
+        let hostile = try await HostileRegistry.launch(v2: .open)
+        defer { hostile.stop() }
+        var configuration = RegistryClient.Configuration()
+        configuration.endpoints[hostile.name] = hostile.registry
+        // The default retry policy stays: the deadline bounds every attempt together.
+        configuration.timeout.deadline = .seconds(1)
+        let client = try RegistryClient(configuration: configuration, credentials: StaticCredentials([:]))
+        defer { Task { await client.shutdown() } }
+        let reference = try ImageReference(parsing: "\(hostile.name)/\(repository):latest")
+        let error = await #expect(throws: TransportError.self) {
+            switch operation {
+            case "get": _ = try await client.manifest(for: reference)
+            case "head": _ = try await client.manifestDescriptor(for: reference)
+            default: _ = try await client.tags(in: reference.repository).collect()
+            }
+        }
+        #expect(error?.code == .timedOut, "\(String(describing: error))")
+        // The client gave up and closed the connection instead of holding it open.
+        let stalled = try await hostile.settledRecords().filter { $0.stalled == true }
+        #expect(!stalled.isEmpty)
+        for record in stalled {
+            #expect(record.clientClosed == true, "the client kept the stalled connection open: \(record)")
+        }
+    }
+
+    @Test("dockyard --request-timeout 1 exits 1 with a timeout against a stalled manifest and a stalled tags list",
+          .requiresDockyardBinary,
+          arguments: [["resolve", "stallbody:latest"], ["tags", "stallhead"]])
+    func cliDeadline(command: [String]) async throws {
+        let hostile = try await HostileRegistry.launch(v2: .open)
+        defer { hostile.stop() }
+        let directory = try TemporaryDirectory(prefix: "hostile-cli")
+        defer { directory.remove() }
+        let cli = try DockyardCLI(environment: ["DOCKER_CONFIG": directory.url.path])
+        let result = try await cli.run(
+            [command[0], "\(hostile.name)/\(command[1])", "--request-timeout", "1",
+             "--endpoint", "\(hostile.name)=\(hostile.registry.absoluteString)"])
+        #expect(result.status == 1, "exit \(result.status): \(result.stderrText.suffix(800))")
+        #expect(result.stderrText.contains("deadline"), "\(result.stderrText.suffix(800))")
+        #expect(result.stderrText.contains("--request-timeout"), "the CLI names its flag: \(result.stderrText.suffix(800))")
+    }
+
     // MARK: - The CLI exits 1, never by a signal
 
     @Test("dockyard exits 1 (not by a signal) against each hostile case, and prints no password",

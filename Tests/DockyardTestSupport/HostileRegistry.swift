@@ -57,9 +57,11 @@ public final class HostileRegistry: Sendable {
         public var clientClosed: Bool?
         /// The status answered.
         public var status: Int?
+        /// Whether a stall route held the request (`stallhead`, `stallbody`).
+        public var stalled: Bool?
 
         enum CodingKeys: String, CodingKey {
-            case origin, method, path, authorization, finished, status
+            case origin, method, path, authorization, finished, status, stalled
             case bodyBytes = "body_bytes"
             case sentBytes = "sent_bytes"
             case declaredBytes = "declared_bytes"

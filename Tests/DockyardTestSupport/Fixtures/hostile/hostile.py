@@ -31,6 +31,10 @@ Behaviour by path (the repository name picks the misbehaviour, so one server ser
   /v2/foreignlocation/...      POST answers 202 with a Location on the foreign origin, which answers 401 Basic
   /v2/breakput/...             PUT reads part of the body and drops the connection; the session's GET
                                status then answers Range: 0-(2^63-1)
+  /v2/stallhead/...            (manifests, tags/list) accepts the request and never answers
+  /v2/stallbody/...            (manifests, tags/list) answers 200 with the head and the first bytes of a longer
+                               body, then stalls; both stalls end when the client closes the connection (recorded
+                               as client_closed) or after --stall-seconds
   /v2/<any>/blobs/D            HEAD 404 (so that uploads start)
 Only the Python standard library is used.
 """
@@ -39,10 +43,12 @@ import argparse
 import base64
 import json
 import os
+import select
 import signal
 import socket
 import sys
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -151,6 +157,47 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         update(entry, sent_bytes=sent, finished=True, client_closed=False)
+
+    def stall(self, entry, head=None, body_prefix=b""):
+        """Holds the request without finishing the answer until the client closes the connection.
+
+        With `head` (status, headers, declared length) the head and `body_prefix` go out first, so that the client
+        is stuck reading the body; without it nothing at all is answered."""
+        sent = 0
+        try:
+            if head is not None:
+                status, headers, declared = head
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(declared))
+                self.end_headers()
+                self.wfile.write(body_prefix)
+                self.wfile.flush()
+                sent = len(body_prefix)
+                update(entry, status=status, declared_bytes=declared, sent_bytes=sent)
+            update(entry, stalled=True)
+            give_up = time.monotonic() + settings["stall_seconds"]
+            while time.monotonic() < give_up:
+                readable, _, _ = select.select([self.connection], [], [], 0.2)
+                if readable and not self.connection.recv(1, socket.MSG_PEEK):
+                    update(entry, finished=True, client_closed=True)
+                    break
+            else:
+                update(entry, finished=True, client_closed=False)
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            update(entry, finished=True, client_closed=True)
+        self.close_connection = True
+
+    def stall_route(self, entry, repo, kind):
+        """The stallhead / stallbody answers; `kind` is "manifest" or "tags"."""
+        if repo == "stallhead" or self.command == "HEAD":
+            return self.stall(entry)
+        if kind == "manifest":
+            head = (200, {"Content-Type": "application/vnd.oci.image.manifest.v1+json"}, 4096)
+            return self.stall(entry, head, b'{"schemaVersion":2,')
+        head = (200, {"Content-Type": "application/json"}, 4096)
+        return self.stall(entry, head, b'{"name":"stallbody","tags":["a",')
 
     def foreign_url(self, path):
         return settings["foreign"] + path
@@ -262,6 +309,8 @@ class Handler(BaseHTTPRequestHandler):
             if repo == "hugeblob":
                 return self.answer_huge(entry, 200, {"Content-Type": "application/octet-stream"})
             return self.answer(entry, 404)
+        if repo in ("stallhead", "stallbody") and ("/manifests/" in path or path.endswith("/tags/list")):
+            return self.stall_route(entry, repo, "manifest" if "/manifests/" in path else "tags")
         if "/manifests/" in path:
             if repo == "hugemanifest":
                 return self.answer_huge(
@@ -323,6 +372,8 @@ def main():
     parser.add_argument("--user", default="alice")
     parser.add_argument("--password", default="hostile-secret-1")
     parser.add_argument("--huge-bytes", type=int, default=2 * 1024**3)
+    parser.add_argument("--stall-seconds", type=float, default=600.0,
+                        help="how long a stall route holds a request at most")
     args = parser.parse_args()
     # A parent may start us with signals blocked or ignored; `stop` must be able to end us.
     for number in (signal.SIGTERM, signal.SIGINT):
@@ -336,6 +387,7 @@ def main():
         foreign = make_server(("127.0.0.1", 0), "foreign")
     settings.update(
         v2=args.v2, user=args.user, password=args.password, huge_bytes=args.huge_bytes,
+        stall_seconds=args.stall_seconds,
         registry="http://%s:%d" % registry.server_address[:2],
         foreign="http://%s:%d" % foreign.server_address[:2],
     )
