@@ -98,6 +98,14 @@ extension TransportError {
                     underlying: error
                 )
             }
+            if text.contains("UNSUPPORTED_PROTOCOL") || text.contains("PROTOCOL_VERSION") {
+                return TransportError(
+                    .tlsFailed,
+                    message: "TLS handshake with \(host) failed: the server offers only a TLS version older than "
+                        + "TLS 1.2, the minimum Dockyard accepts; the server's TLS configuration must be upgraded",
+                    underlying: error
+                )
+            }
             return TransportError(
                 .tlsFailed,
                 message: "TLS with \(host) failed: \(text)",
