@@ -86,7 +86,9 @@ extension RegistryClient {
         let mediaType = RegistryClient.mediaType(of: response.headers)
         if let header = response.headers.first(name: "Docker-Content-Digest"),
            let digest = try? ContentDigest(parsing: header),
-           let lengthText = response.headers.first(name: "Content-Length"), let size = Int64(lengthText),
+           // Strictly digits: `Int64("-5")` would make a descriptor of negative size from a hostile header.
+           let lengthText = response.headers.first(name: "Content-Length"),
+           let size = WireNumber.decimal(header: lengthText),
            let mediaType
         {
             if let requested = reference.digest, requested != digest {

@@ -1,4 +1,5 @@
 import DockyardReferences
+import DockyardTransport
 import Foundation
 
 /// The small pieces of the OCI distribution spec's blob protocol, kept pure so they can be tested alone.
@@ -51,10 +52,7 @@ enum BlobProtocol {
 
     /// A non-negative decimal number of at most 19 digits (an `Int64`), with no sign or space.
     static func decimal(_ text: Substring) -> Int64? {
-        guard !text.isEmpty, text.utf8.count <= 19, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-            return nil
-        }
-        return Int64(text)
+        WireNumber.decimal(text)
     }
 
     /// The `OCI-Chunk-Min-Length` of an upload session: the smallest chunk the registry accepts.

@@ -148,8 +148,10 @@ extension RegistryRouter {
             return .error(.badRequest, .blobUploadInvalid, "invalid Content-Range \(header)")
         }
         var mismatch = start != session.data.size
-        if let length = request.header("Content-Length").flatMap(Int64.init), length != end - start + 1 {
-            mismatch = true
+        if let length = request.header("Content-Length").flatMap(Int64.init) {
+            // Checked: `0-9223372036854775807` would overflow `end - start + 1` and trap the server.
+            let (span, overflow) = (end - start).addingReportingOverflow(1)
+            if overflow || length != span { mismatch = true }
         }
         guard mismatch else { return nil }
         var response = Response.error(

@@ -268,7 +268,7 @@ actor BlobTally {
         switch outcome {
         case .uploaded:
             totals.transferred += 1
-            totals.bytes += size
+            add(size)
         case .skipped:
             totals.skipped += 1
         case .mounted:
@@ -278,7 +278,14 @@ actor BlobTally {
 
     func downloaded(_ size: Int64) {
         totals.transferred += 1
-        totals.bytes += size
+        add(size)
+    }
+
+    /// Adds a descriptor's size (a number from the wire or a file) without trapping: negative counts as 0, and
+    /// the total saturates at `Int64.max`.
+    private func add(_ size: Int64) {
+        let (sum, overflow) = totals.bytes.addingReportingOverflow(max(0, size))
+        totals.bytes = overflow ? .max : sum
     }
 
     func skipped() { totals.skipped += 1 }
