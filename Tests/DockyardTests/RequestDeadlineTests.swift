@@ -1,6 +1,7 @@
 @testable import Dockyard
 import DockyardTestFakes
 import Foundation
+import NIOHTTP1
 import Testing
 
 /// Issue 8: every request that is not a blob transfer has an overall deadline, one setting for all of them

@@ -3,6 +3,7 @@ import DockyardTestSupport
 import DockyardTransport
 import Foundation
 import NIOCore
+import NIOHTTP1
 import Testing
 
 #if canImport(Glibc)
