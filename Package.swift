@@ -137,7 +137,7 @@ let package = Package(
         .testTarget(name: "DockyardTransportTests", dependencies: ["DockyardTransport", "DockyardHTTPClient", "DockyardTestFakes", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardAuthTests", dependencies: ["DockyardAuth", "DockyardTestFakes", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardBlobTransferTests", dependencies: ["DockyardBlobTransfer", "DockyardTestFakes", "DockyardTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "DockyardHubAPITests", dependencies: ["DockyardHubAPI", "DockyardTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DockyardHubAPITests", dependencies: ["DockyardHubAPI", "DockyardTestFakes", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardImageBuilderTests", dependencies: ["DockyardImageBuilder", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardTests", dependencies: ["Dockyard", "DockyardTestFakes", "DockyardTestSupport"], swiftSettings: swiftSettings),
         // Network tests: real servers (localhub, hubsim, skopeo, the embedded registry) and the built CLI; tagged .integration.
