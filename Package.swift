@@ -8,7 +8,8 @@
 //   DockyardTransport     the SDK's streaming HTTP transport protocol, request/response types, errors,
 //                         retry, redirect and rate-limit policies (no AsyncHTTPClient, no NIOSSL)
 //   DockyardHTTPClient    AsyncHTTPTransport: the HTTPTransport implementation on AsyncHTTPClient and NIOSSL
-//   DockyardAuth          config.json, credential helpers, challenges, token service, token cache
+//   DockyardAuth          config.json, credential helpers, challenges, token service, token cache (uses
+//                         Manifests' package-wide JSONValue)
 //   DockyardBlobTransfer  streaming, verified, resumable blob download and upload
 //   DockyardHubAPI        the Docker Hub REST API
 //   Dockyard              umbrella: the registry client and image operations, the default transport of both
@@ -63,7 +64,7 @@ let package = Package(
         ),
         .target(
             name: "DockyardAuth",
-            dependencies: ["DockyardReferences", "DockyardTransport", nioCore, nioHTTP1, logging],
+            dependencies: ["DockyardReferences", "DockyardManifests", "DockyardTransport", nioCore, nioHTTP1, logging],
             swiftSettings: swiftSettings
         ),
         .target(
