@@ -8,7 +8,8 @@
 //   DockyardTransport     the SDK's streaming HTTP transport protocol, request/response types, errors,
 //                         retry, redirect and rate-limit policies (no AsyncHTTPClient, no NIOSSL)
 //   DockyardHTTPClient    AsyncHTTPTransport: the HTTPTransport implementation on AsyncHTTPClient and NIOSSL
-//   DockyardAuth          config.json, credential helpers, challenges, token service, token cache
+//   DockyardAuth          config.json, credential helpers, challenges, token service, token cache (uses
+//                         Manifests' package-wide JSONValue)
 //   DockyardBlobTransfer  streaming, verified, resumable blob download and upload
 //   DockyardHubAPI        the Docker Hub REST API
 //   Dockyard              umbrella: the registry client and image operations, the default transport of both
@@ -64,7 +65,7 @@ let package = Package(
         ),
         .target(
             name: "DockyardAuth",
-            dependencies: ["DockyardReferences", "DockyardTransport", nioCore, nioHTTP1, logging],
+            dependencies: ["DockyardReferences", "DockyardManifests", "DockyardTransport", nioCore, nioHTTP1, logging],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -138,7 +139,7 @@ let package = Package(
         .testTarget(name: "DockyardTransportTests", dependencies: ["DockyardTransport", "DockyardHTTPClient", "DockyardTestFakes", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardAuthTests", dependencies: ["DockyardAuth", "DockyardTestFakes", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardBlobTransferTests", dependencies: ["DockyardBlobTransfer", "DockyardTestFakes", "DockyardTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "DockyardHubAPITests", dependencies: ["DockyardHubAPI", "DockyardTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DockyardHubAPITests", dependencies: ["DockyardHubAPI", "DockyardTestFakes", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardImageBuilderTests", dependencies: ["DockyardImageBuilder", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardTests", dependencies: ["Dockyard", "DockyardTestFakes", "DockyardTestSupport"], swiftSettings: swiftSettings),
         // Network tests: real servers (localhub, hubsim, skopeo, the embedded registry) and the built CLI; tagged .integration.

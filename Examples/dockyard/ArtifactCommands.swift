@@ -143,7 +143,7 @@ extension DockyardCommand {
             let reference = try ClientFactory.reference(reference)
             let referrers = try await ClientFactory.withClient(global) { client in
                 let digest = try await client.resolve(reference).digest
-                return try await client.referrers(of: digest, in: reference.repository, artifactType: artifactType.map { MediaType($0) })
+                return try await client.referrers(of: digest, in: reference.repository, artifactType: artifactType.map { MediaType($0) }).collect()
             }
             if global.json {
                 for referrer in referrers {

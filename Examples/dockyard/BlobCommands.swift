@@ -70,7 +70,7 @@ extension DockyardCommand {
                 let result = try await ClientFactory.withClient(global) { client in
                     let blobs = try client.blobClient(
                         for: reference.repository, actions: [.pull, .push],
-                        extraScopes: mountSource.map { [.repository($0.path, actions: [.pull])] } ?? [],
+                        extraScopes: mountSource.map { [.repository($0, actions: [.pull])] } ?? [],
                         configuration: transfer.blobConfiguration)
                     return try await blobs.upload(contentsOf: fileURL, mountingFrom: mountSource) { event in
                         reporter.handleFromAnyTask(event)

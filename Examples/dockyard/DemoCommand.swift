@@ -88,7 +88,7 @@ extension DockyardCommand {
                 let digest = try DemoImage.artifact(subject: built.index, in: layout)
                 let reference = try ImageReference(normalizing: "\(host)/demo/hello@\(digest)")
                 try await client.push(from: layout, refName: "report", to: reference)
-                let referrers = try await client.referrers(of: built.index.digest, in: image.repository)
+                let referrers = try await client.referrers(of: built.index.digest, in: image.repository).collect()
                 let kinds = referrers.compactMap { $0.artifactType?.rawValue }.joined(separator: ", ")
                 return (digest, "\(referrers.count) referrer of the index via the referrers API: \(kinds)")
             }

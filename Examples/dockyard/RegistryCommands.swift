@@ -79,7 +79,7 @@ extension DockyardCommand {
                 throw ValidationError("'\(self.repository)' is not a valid repository: \(error)")
             }
             try await ClientFactory.withClient(global) { client in
-                try await DockyardCommand.printNames(client.tags(in: repository, pageSize: page.pageSize).pages, json: global.json)
+                try await DockyardCommand.printNames(client.tags(in: repository, pageSize: page.pageSize), json: global.json)
             }
         }
     }
@@ -98,19 +98,17 @@ extension DockyardCommand {
 
         func run() async throws {
             try await ClientFactory.withClient(global) { client in
-                try await DockyardCommand.printNames(client.catalog(registry: registry, pageSize: page.pageSize).pages, json: global.json)
+                try await DockyardCommand.printNames(client.catalog(registry: registry, pageSize: page.pageSize), json: global.json)
             }
         }
     }
 
     /// Prints every name of a paged list: one JSON array with `--json`, otherwise one a line as each page arrives.
-    private static func printNames(_ pages: PageSequence<String>, json: Bool) async throws {
+    private static func printNames(_ list: PageSequence<String>, json: Bool) async throws {
         if json {
-            var all: [String] = []
-            for try await page in pages { all += page }
-            try Output.json(all)
+            try Output.json(try await list.collect())
         } else {
-            for try await page in pages { page.forEach(Output.line) }
+            for try await page in list.pages { page.items.forEach(Output.line) }
         }
     }
 

@@ -13,7 +13,8 @@ extension RegistryClient {
     ///
     /// ```swift
     /// for try await tag in client.tags(in: repository) { print(tag) }
-    /// for try await page in client.tags(in: repository, pageSize: 100).pages { print(page.count) }
+    /// let firstTen = try await client.tags(in: repository).collect(limit: 10)
+    /// for try await page in client.tags(in: repository, pageSize: 100).pages { print(page.items.count) }
     /// ```
     ///
     /// See the OCI distribution specification, "Listing tags".
@@ -21,16 +22,18 @@ extension RegistryClient {
     /// - Parameters:
     ///   - repository: The repository.
     ///   - pageSize: The `n` parameter, or `nil` to let the registry choose.
-    /// - Returns: The tags, in the registry's order.
-    public func tags(in repository: Repository, pageSize: Int? = nil) -> TagSequence {
+    /// - Returns: The tags, in the registry's order, as the same `PageSequence` every Dockyard list is: iteration
+    ///   throws ``RegistryError``, `AuthError` or `TransportError`, and `CancellationError` when the task is
+    ///   cancelled.
+    public func tags(in repository: Repository, pageSize: Int? = nil) -> PageSequence<String> {
         let client = self
-        let first = Result { try RegistryClient.listURL(try baseURL(for: repository).appendingPathComponent("tags/list"), pageSize: pageSize) }
-        return TagSequence(pages: PageSequence(first: first) { url in
+        let base = Result { try baseURL(for: repository).appendingPathComponent("tags/list") }
+        return RegistryClient.linkedList(base: base, pageSize: pageSize) { url in
             let request = TransportRequest(method: .GET, url: url)
             let response = try await client.send(request, repository: repository, actions: [.pull])
             let body: TagList = try await client.decodeList(response, request: request, subject: repository.name)
-            return (body.tags ?? [], try RegistryClient.nextPage(response, current: url))
-        })
+            return FetchedPage(items: body.tags ?? [], next: try RegistryClient.nextPage(response, current: url))
+        }
     }
 
     /// Lists the repositories of a registry across every page (`/v2/_catalog`).
@@ -40,17 +43,40 @@ extension RegistryClient {
     /// - Parameters:
     ///   - registry: The registry name, e.g. `127.0.0.1:5000`.
     ///   - pageSize: The `n` parameter, or `nil` to let the registry choose.
-    /// - Returns: The repository paths, e.g. `library/ubuntu`.
-    public func catalog(registry: String, pageSize: Int? = nil) -> CatalogSequence {
+    /// - Returns: The repository paths, e.g. `library/ubuntu`, as a `PageSequence` fetched on demand; iteration
+    ///   throws ``RegistryError``, `AuthError` or `TransportError`.
+    public func catalog(registry: String, pageSize: Int? = nil) -> PageSequence<String> {
         let client = self
-        let first = Result { try RegistryClient.listURL(try registryURL(forRegistry: registry).appendingPathComponent("_catalog"), pageSize: pageSize) }
-        return CatalogSequence(pages: PageSequence(first: first) { url in
+        let base = Result { try registryURL(forRegistry: registry).appendingPathComponent("_catalog") }
+        return RegistryClient.linkedList(base: base, pageSize: pageSize) { url in
             let request = TransportRequest(method: .GET, url: url)
             let response = try await client.send(
                 request, registry: client.credentialKey(for: request, registry: registry), scopes: [.catalog])
             let body: RepositoryList = try await client.decodeList(response, request: request, subject: registry)
-            return (body.repositories ?? [], try RegistryClient.nextPage(response, current: url))
-        })
+            return FetchedPage(items: body.repositories ?? [], next: try RegistryClient.nextPage(response, current: url))
+        }
+    }
+
+    /// A list whose pages link to each other with `Link: rel="next"` and whose first page takes the `n` parameter.
+    ///
+    /// The cursor is a page's URL. The first page's URL is the start cursor, so a link back to it ends the list;
+    /// it is rebuilt with the sequence's current page size, so `pageSize(_:)` on the result takes effect.
+    static func linkedList<Item: Sendable>(
+        base: Result<URL, any Error>,
+        pageSize: Int?,
+        fetch: @escaping @Sendable (URL) async throws -> FetchedPage<Item, URL>
+    ) -> PageSequence<Item> {
+        let start = try? listURL(base.get(), pageSize: pageSize)
+        return PageSequence(pageSize: pageSize, start: start) { (cursor: URL?, size: Int?) in
+            let url: URL
+            if let cursor, cursor != start {
+                url = cursor
+            } else {
+                // The first page (and, when the base URL or page size is invalid, the error saying so).
+                url = try listURL(base.get(), pageSize: size)
+            }
+            return try await fetch(url)
+        }
     }
 
     private struct TagList: Decodable {
@@ -131,128 +157,6 @@ enum LinkHeader {
     }
 }
 
-/// An asynchronous sequence of list pages, each fetched when the iterator asks for it.
-///
-/// The sequence stops after the page without a `Link: rel="next"` header, or when a page points at itself.
-public struct PageSequence<Item: Sendable>: AsyncSequence, Sendable {
-    /// One page: the items of one registry response.
-    public typealias Element = [Item]
-
-    let first: Result<URL, any Error>
-    let fetch: @Sendable (URL) async throws -> (items: [Item], next: URL?)
-
-    init(first: Result<URL, any Error>, fetch: @escaping @Sendable (URL) async throws -> (items: [Item], next: URL?)) {
-        self.first = first
-        self.fetch = fetch
-    }
-
-    /// Makes the iterator.
-    ///
-    /// - Returns: An iterator that fetches the first page when first asked.
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(next: first, fetch: fetch) }
-
-    /// The iterator of a ``PageSequence``.
-    public struct AsyncIterator: AsyncIteratorProtocol {
-        private var next: Result<URL, any Error>?
-        private var visited: Set<URL> = []
-        private let fetch: @Sendable (URL) async throws -> (items: [Item], next: URL?)
-
-        init(next: Result<URL, any Error>, fetch: @escaping @Sendable (URL) async throws -> (items: [Item], next: URL?)) {
-            self.next = next
-            self.fetch = fetch
-        }
-
-        /// Fetches the next page, or returns `nil` after the last one.
-        ///
-        /// - Returns: The items of the next page, or `nil` when there is none.
-        /// - Throws: ``RegistryError``, `AuthError` or `TransportError`.
-        public mutating func next() async throws -> [Item]? {
-            guard let current = next else { return nil }
-            next = nil
-            let url = try current.get()
-            visited.insert(url)
-            let page = try await fetch(url)
-            if let following = page.next, !visited.contains(following) { next = .success(following) }
-            return page.items
-        }
-    }
-}
-
-extension PageSequence {
-    /// An iterator over the items of every page, one by one (what ``TagSequence`` and ``CatalogSequence`` iterate).
-    func makeItemIterator() -> FlatteningIterator<Item> { FlatteningIterator(makeAsyncIterator()) }
-
-    /// Every item of every page, in order.
-    func allItems() async throws -> [Item] {
-        var all: [Item] = []
-        for try await page in self { all += page }
-        return all
-    }
-}
-
-/// A repository's tags across every page, fetched on demand; see ``RegistryClient/tags(in:pageSize:)``.
-public struct TagSequence: AsyncSequence, Sendable {
-    /// A tag.
-    public typealias Element = String
-
-    /// The pages themselves, one array of tags per registry response.
-    public let pages: PageSequence<String>
-
-    /// Makes the iterator.
-    ///
-    /// - Returns: An iterator over the items of every page, fetching each page when it is reached.
-    public func makeAsyncIterator() -> FlatteningIterator<String> { pages.makeItemIterator() }
-
-    /// Reads every tag into an array.
-    ///
-    /// - Returns: All tags.
-    /// - Throws: ``RegistryError``, `AuthError` or `TransportError`.
-    public func collect() async throws -> [String] { try await pages.allItems() }
-}
-
-/// A registry's repositories across every page, fetched on demand; see ``RegistryClient/catalog(registry:pageSize:)``.
-public struct CatalogSequence: AsyncSequence, Sendable {
-    /// A repository path, e.g. `library/ubuntu`.
-    public typealias Element = String
-
-    /// The pages themselves, one array of repository paths per registry response.
-    public let pages: PageSequence<String>
-
-    /// Makes the iterator.
-    ///
-    /// - Returns: An iterator over the items of every page, fetching each page when it is reached.
-    public func makeAsyncIterator() -> FlatteningIterator<String> { pages.makeItemIterator() }
-
-    /// Reads every repository path into an array.
-    ///
-    /// - Returns: All repository paths.
-    /// - Throws: ``RegistryError``, `AuthError` or `TransportError`.
-    public func collect() async throws -> [String] { try await pages.allItems() }
-}
-
-/// Iterates the items of a ``PageSequence`` one by one.
-public struct FlatteningIterator<Item: Sendable>: AsyncIteratorProtocol {
-    private var pages: PageSequence<Item>.AsyncIterator
-    private var buffer: [Item] = []
-    private var position = 0
-
-    init(_ pages: PageSequence<Item>.AsyncIterator) { self.pages = pages }
-
-    /// Returns the next item, fetching the next page when the current one is used up.
-    ///
-    /// - Returns: The next item, or `nil` after the last one.
-    /// - Throws: ``RegistryError``, `AuthError` or `TransportError`.
-    public mutating func next() async throws -> Item? {
-        while position == buffer.count {
-            guard let page = try await pages.next() else { return nil }
-            buffer = page
-            position = 0
-        }
-        defer { position += 1 }
-        return buffer[position]
-    }
-}
-
 extension RegistryClient {
     /// Lists the tags of the repository of a reference you already hold.
     ///
@@ -265,7 +169,7 @@ extension RegistryClient {
     ///   - reference: Any reference into the repository; its tag or digest is ignored.
     ///   - pageSize: The `n` parameter, or `nil` to let the registry choose.
     /// - Returns: The tags, fetched page by page while iterated, as ``tags(in:pageSize:)``.
-    public func tags(of reference: ImageReference, pageSize: Int? = nil) -> TagSequence {
+    public func tags(of reference: ImageReference, pageSize: Int? = nil) -> PageSequence<String> {
         tags(in: reference.repository, pageSize: pageSize)
     }
 }

@@ -219,7 +219,7 @@ public final class RegistryClient: Sendable {
         transfer: Bool = false
     ) async throws -> TransportResponse {
         let request = transfer ? request : request.bounded(by: configuration.timeout.deadline)
-        let scopes = (actions.isEmpty ? [] : [Scope.repository(repository.path, actions: actions)]) + extraScopes
+        let scopes = (actions.isEmpty ? [] : [Scope.repository(repository, actions: Set(actions))]) + extraScopes
         let key = try credentialKey(for: request, registry: repository.domain)
         // A host the registry named (not the registry, nor an endpoint or mirror the user configured) gets no
         // credentials at all, not even its own stored ones: no confused deputy (issue 8).

@@ -76,7 +76,7 @@ public struct RegistryImage: ImageSource, ImageDestination {
         }
         let writer = try client.blobClient(
             for: reference.repository, actions: [.pull, .push],
-            extraScopes: mount.map { [.repository($0.path, actions: [.pull])] } ?? [],
+            extraScopes: mount.map { [.repository($0, actions: [.pull])] } ?? [],
             configuration: client.configuration.blobs)
         let result = try await writer.upload(descriptor.digest, from: bytes, mountingFrom: mount, progress: progress)
         client.blobLocations.record(descriptor.digest, in: reference.repository)

@@ -1,3 +1,4 @@
+import DockyardManifests
 import Foundation
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import DockyardManifests
 import DockyardTransport
 import Foundation
 import NIOCore
@@ -339,27 +340,27 @@ public struct TokenService: Sendable {
     /// The message of a token service error body: `{"details"}`, `{"errors":[{"message"}]}` or OAuth2's
     /// `{"error","error_description"}`.
     static func errorMessage(in body: Data) -> String? {
-        guard let object = try? JSONDecoder().decode(JSONValue.self, from: body).objectValue else {
+        guard let object = try? JSONDecoder().decode(JSONValue.self, from: body).object else {
             let text = String(decoding: body.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             return text.isEmpty || text.hasPrefix("<") ? nil : text
         }
-        if let details = object["details"]?.stringValue, !details.isEmpty { return details }
+        if let details = object["details"]?.string, !details.isEmpty { return details }
         if case .array(let errors)? = object["errors"] {
             let messages = errors.compactMap { error -> String? in
-                guard let fields = error.objectValue else { return nil }
-                let code = fields["code"]?.stringValue
-                let message = fields["message"]?.stringValue ?? fields["detail"]?.stringValue
+                guard let fields = error.object else { return nil }
+                let code = fields["code"]?.string
+                let message = fields["message"]?.string ?? fields["detail"]?.string
                 return [code, message].compactMap { $0 }.joined(separator: ": ")
             }.filter { !$0.isEmpty }
             if !messages.isEmpty { return messages.joined(separator: "; ") }
         }
-        if let error = object["error"]?.stringValue {
-            if let description = object["error_description"]?.stringValue, !description.isEmpty {
+        if let error = object["error"]?.string {
+            if let description = object["error_description"]?.string, !description.isEmpty {
                 return "\(error): \(description)"
             }
             return error
         }
-        if let message = object["message"]?.stringValue { return message }
+        if let message = object["message"]?.string { return message }
         return nil
     }
 

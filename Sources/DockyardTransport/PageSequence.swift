@@ -98,7 +98,7 @@ public struct PageSequence<Item: Sendable>: AsyncSequence, Sendable {
         }
     }
 
-    private init(pageSize: Int?, maxPages: Int, makeStepper: @escaping @Sendable (Int?, Int) -> PageStepper<Item>) {
+    fileprivate init(pageSize: Int?, maxPages: Int, makeStepper: @escaping @Sendable (Int?, Int) -> PageStepper<Item>) {
         self.pageSize = pageSize
         self.maxPages = maxPages
         self.makeStepper = makeStepper
@@ -129,6 +129,24 @@ public struct PageSequence<Item: Sendable>: AsyncSequence, Sendable {
     /// - Returns: A copy of this sequence with the new cap.
     public func maxPages(_ count: Int) -> PageSequence<Item> {
         PageSequence(pageSize: pageSize, maxPages: Swift.max(1, count), makeStepper: makeStepper)
+    }
+
+    /// The same list with each page's items transformed, for a layer that fetches raw items and hands out others
+    /// (the registry filtering referrers locally when the server did not).
+    ///
+    /// The paging rules apply to the pages as fetched: a page that the transform empties does not end the list.
+    ///
+    /// - Parameter transform: Turns one fetched page's items into the items handed out.
+    /// - Returns: A sequence with the same page size and page cap.
+    package func mapPageItems<Other: Sendable>(_ transform: @escaping @Sendable ([Item]) -> [Other]) -> PageSequence<Other> {
+        let make = makeStepper
+        return PageSequence<Other>(pageSize: pageSize, maxPages: maxPages, makeStepper: { size, cap in
+            let inner = make(size, cap)
+            return PageStepper<Other>(next: {
+                guard let page = try await inner.next() else { return nil }
+                return PageSequence<Other>.Page(items: transform(page.items), totalCount: page.totalCount, hasNext: page.hasNext)
+            })
+        })
     }
 
     /// The list page by page.
@@ -212,6 +230,10 @@ struct PageStepper<Item: Sendable>: Sendable {
 
     init<Cursor>(state: CursorState<Item, Cursor>) {
         self.next = { try await state.next() }
+    }
+
+    init(next: @escaping @Sendable () async throws -> PageSequence<Item>.Page?) {
+        self.next = next
     }
 }
 

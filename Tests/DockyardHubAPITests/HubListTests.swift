@@ -1,32 +1,10 @@
 @testable import DockyardHubAPI
+import DockyardTestFakes
 import DockyardTransport
 import Foundation
 import NIOCore
 import NIOHTTP1
 import Testing
-
-/// Answers requests from a table, recording what was asked (paging logic only; the real server is hubsim).
-final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
-    private let lock = NSLock()
-    private var seen: [TransportRequest] = []
-    let answer: @Sendable (TransportRequest) -> (Int, HTTPHeaders, String)
-    let loginDelay: Duration
-
-    init(loginDelay: Duration = .zero, answer: @escaping @Sendable (TransportRequest) -> (Int, HTTPHeaders, String)) {
-        self.answer = answer
-        self.loginDelay = loginDelay
-    }
-
-    var requests: [TransportRequest] { lock.withLock { seen } }
-
-    func send(_ request: TransportRequest) async throws -> TransportResponse {
-        lock.withLock { seen.append(request) }
-        if request.url.path == "/v2/auth/token", loginDelay > .zero { try await Task.sleep(for: loginDelay) }
-        let (status, headers, body) = answer(request)
-        return TransportResponse(status: HTTPResponseStatus(statusCode: status), headers: headers,
-                                 body: ByteBufferSequence(single: ByteBuffer(string: body)), url: request.url)
-    }
-}
 
 @Suite("HubList paging")
 struct HubListTests {
@@ -166,7 +144,7 @@ struct HubSessionRenewalTests {
 
     @Test("a token near its exp is renewed once for many concurrent calls")
     func singleFlight() async throws {
-        let transport = ScriptedTransport(loginDelay: .milliseconds(300)) { request in
+        let transport = ScriptedTransport(delaying: "/v2/auth/token", by: .milliseconds(300)) { request in
             if request.url.path == "/v2/auth/token" {
                 // Expires within the 60 s margin, so every later call renews.
                 return (200, [:], #"{"access_token":"\#(HubSessionRenewalTests.jwt(expiresIn: 30))"}"#)

@@ -1,15 +1,9 @@
 @testable import DockyardHubAPI
+import DockyardTestFakes
 import DockyardTransport
 import Foundation
 import NIOHTTP1
 import Testing
-
-/// Fails every request the way a transport does when no answer comes, naming the URL it tried.
-struct FailingTransport: HTTPTransport {
-    func send(_ request: TransportRequest) async throws -> TransportResponse {
-        throw TransportError(.timedOut, message: "the request to \(request.url.loggableDescription) did not finish before its deadline")
-    }
-}
 
 @Suite("Secrets stay out of descriptions, dumps and errors")
 struct HubRedactionTests {

@@ -27,7 +27,7 @@ enum BuildArticlePrograms {
         try await client.pushArtifact(
             [ArtifactFile(URL(fileURLWithPath: "sbom.spdx.json"), mediaType: "application/spdx+json")],
             artifactType: "application/spdx+json", to: image.withoutTag(), subject: subject)
-        for referrer in try await client.referrers(of: subject.digest, in: image.repository) {
+        for referrer in try await client.referrers(of: subject.digest, in: image.repository).collect() {
             print(referrer.digest, referrer.artifactType?.rawValue ?? "-")
         }
         await client.shutdown()

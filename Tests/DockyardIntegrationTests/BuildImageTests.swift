@@ -306,10 +306,10 @@ struct ArtifactTests {
         let second = try await client.pushArtifact(
             [ArtifactFile(signature)], artifactType: "application/vnd.example.signature", to: repository, subject: subject)
 
-        let all = try await client.referrers(of: subject.digest, in: image.repository)
+        let all = try await client.referrers(of: subject.digest, in: image.repository).collect()
         #expect(Set(all.map(\.digest)) == [first.digest, second.digest])
         #expect(all.first { $0.digest == first.digest }?.annotations?["kind"] == "sbom")
-        let sboms = try await client.referrers(of: subject.digest, in: image.repository, artifactType: "application/vnd.example.sbom")
+        let sboms = try await client.referrers(of: subject.digest, in: image.repository, artifactType: "application/vnd.example.sbom").collect()
         #expect(sboms.map(\.digest) == [first.digest])
         let tagSchema = try #require(try await client.manifest(for: try image.withTag("sha256-\(subject.digest.encoded)")).index)
         #expect(tagSchema.manifests.count == 2)
@@ -327,6 +327,6 @@ struct ArtifactTests {
         #expect(try await skopeo.inspectRaw("docker://\(copy)") == original)
 
         try await client.deleteArtifact(image.withoutTag().withDigest(second.digest))
-        #expect(try await client.referrers(of: subject.digest, in: image.repository).map(\.digest) == [first.digest])
+        #expect(try await client.referrers(of: subject.digest, in: image.repository).collect().map(\.digest) == [first.digest])
     }
 }

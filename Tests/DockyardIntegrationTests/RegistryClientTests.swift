@@ -150,7 +150,7 @@ struct RegistryClientTests {
                 try await client.putManifest(pushed.manifest, as: try reference.withTag(tag))
             }
             var pages: [[String]] = []
-            for try await page in client.tags(in: reference.repository, pageSize: 100).pages { pages.append(page) }
+            for try await page in client.tags(in: reference.repository, pageSize: 100).pages { pages.append(page.items) }
             #expect(pages.map(\.count) == [100, 100, 51])
             #expect(pages.flatMap { $0 } == (["base"] + names).sorted())
             var streamed: [String] = []
@@ -182,7 +182,7 @@ struct RegistryClientTests {
             var all: [String] = []
             for try await page in client.catalog(registry: hub.token.host, pageSize: 2).pages {
                 pages += 1
-                all += page
+                all += page.items
             }
             #expect(pages >= 2)
             for reference in references { #expect(all.contains(reference.path)) }
@@ -197,7 +197,7 @@ struct RegistryClientTests {
         try await RegistryFixtures.withClient(try target.client()) { client in
             let reference = try target.uniqueReference("referrers")
             let pushed = try await RegistryFixtures.pushImage(reference, with: client)
-            #expect(try await client.referrers(of: pushed.manifest.digest, in: reference.repository).isEmpty)
+            #expect(try await client.referrers(of: pushed.manifest.digest, in: reference.repository).collect().isEmpty)
 
             let emptyConfig = try await RegistryFixtures.uploadBlob(Array("{}".utf8), to: reference.repository, with: client)
             let artifactText = """
@@ -219,13 +219,13 @@ struct RegistryClientTests {
             let schemaTag = "sha256-\(pushed.manifest.digest.encoded)"
             try await client.putManifest(index, as: try ImageReference(normalizing: "\(reference.repository.name):\(schemaTag)"))
 
-            let all = try await client.referrers(of: pushed.manifest.digest, in: reference.repository)
+            let all = try await client.referrers(of: pushed.manifest.digest, in: reference.repository).collect()
             #expect(all.map(\.digest) == [artifact.digest])
             let sboms = try await client.referrers(
-                of: pushed.manifest.digest, in: reference.repository, artifactType: "application/vnd.example.sbom")
+                of: pushed.manifest.digest, in: reference.repository, artifactType: "application/vnd.example.sbom").collect()
             #expect(sboms.count == 1)
             let signatures = try await client.referrers(
-                of: pushed.manifest.digest, in: reference.repository, artifactType: "application/vnd.example.signature")
+                of: pushed.manifest.digest, in: reference.repository, artifactType: "application/vnd.example.signature").collect()
             #expect(signatures.isEmpty)
         }
     }

@@ -16,6 +16,24 @@ public final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
 
     public init(_ reply: @escaping Reply) { self.reply = reply }
 
+    /// A transport answering each request with a status, headers and a small text body.
+    ///
+    /// - Parameters:
+    ///   - path: A URL path whose requests wait `delay` before the answer (a slow login, say), or `nil`.
+    ///   - delay: How long requests to `path` wait.
+    ///   - answer: The status code, headers and body for a request.
+    public convenience init(
+        delaying path: String? = nil,
+        by delay: Duration = .zero,
+        answer: @escaping @Sendable (TransportRequest) -> (Int, HTTPHeaders, String)
+    ) {
+        self.init { request, _ in
+            if let path, request.url.path == path, delay > .zero { try await Task.sleep(for: delay) }
+            let (status, headers, body) = answer(request)
+            return .response(HTTPResponseStatus(statusCode: status), headers: headers, body: body, url: request.url)
+        }
+    }
+
     /// Every request sent, in order.
     public var requests: [TransportRequest] { lock.withLock { _requests } }
     /// The request body of each attempt, as the transport read it.

@@ -56,19 +56,6 @@ struct ConcurrencyClampTests {
         #expect(peak >= 1)
         #expect(peak <= ImageTransferOptions.clampedConcurrency(limit), "peak \(peak) with limit \(limit)")
     }
-
-    @Test("forEachConcurrently (append, index) clamps the same way", arguments: [0, Int.max])
-    func forEachConcurrentlyClamps(limit: Int) async throws {
-        let gauge = Gauge()
-        try await RegistryClient.forEachConcurrently(Array(0..<100), limit: limit) { item in
-            await gauge.enter(item)
-            for _ in 0..<5 { await Task.yield() }
-            await gauge.leave()
-        }
-        let (done, peak) = await gauge.reading
-        #expect(done.count == 100)
-        #expect(peak <= ImageTransferOptions.clampedConcurrency(limit))
-    }
 }
 
 /// Counts the tasks running at once and remembers the most it saw.

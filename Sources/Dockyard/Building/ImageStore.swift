@@ -213,7 +213,7 @@ struct ImageStore: Sendable {
         guard case .registry(let client, let reference) = backing else { return nil }
         var extra: [Scope] = []
         if let from = source?.repository, from.domain == reference.domain, from != reference.repository {
-            extra = [.repository(from.path, actions: [.pull])]
+            extra = [.repository(from, actions: [.pull])]
         }
         return try client.blobClient(for: reference.repository, actions: [.pull, .push], extraScopes: extra, configuration: configuration)
     }

@@ -137,12 +137,12 @@ extension RegistryClient {
                 baseLayers.append(layer)
             }
         }
-        try await Self.forEachConcurrently(baseLayers, limit: concurrency) { layer in
+        try await Self.forEach(baseLayers, concurrency: concurrency) { layer in
             try await destination.copyBlob(layer, from: source, writer: writer, counter: tally)
         }
         var newLayers: [Layer] = []
         for layer in layers where seen.insert(layer.descriptor.digest).inserted { newLayers.append(layer) }
-        try await Self.forEachConcurrently(newLayers, limit: concurrency) { layer in
+        try await Self.forEach(newLayers, concurrency: concurrency) { layer in
             try await destination.putFile(layer.file, as: layer.descriptor, writer: writer, counter: tally)
         }
         for config in newConfigs where seen.insert(config.descriptor.digest).inserted {
@@ -205,13 +205,5 @@ extension RegistryClient {
                 "\(location) has no image for \(wanted); it has \(available.isEmpty ? "no platform entries" : available.joined(separator: ", "))")
         }
         return [entry]
-    }
-
-    /// Runs `body` on every item, at most `limit` at once (clamped as every concurrency is, see
-    /// ``ImageTransferOptions/maxConcurrency``); the first error cancels the rest.
-    static func forEachConcurrently<Item: Sendable>(
-        _ items: [Item], limit: Int, _ body: @escaping @Sendable (Item) async throws -> Void
-    ) async throws {
-        try await forEach(items, concurrency: limit, body)
     }
 }

@@ -74,7 +74,7 @@ extension RegistryClient {
                     platform = try JSONDecoder().decode(ImageConfiguration.self, from: Data(bytes)).platform
                 }
                 let blobs = [manifest.config] + manifest.layers
-                try await Self.forEachConcurrently(blobs, limit: 4) { blob in
+                try await Self.forEach(blobs, concurrency: 4) { blob in
                     try await destination.copyBlob(blob, from: source, writer: writer, counter: tally)
                 }
                 try await destination.putChildManifest(child)

@@ -42,3 +42,24 @@ import Foundation
         }
     }
 }
+
+// README.md:96
+@Sendable private func README_line96() async throws {
+
+    let results = try await withHubClient { hub in
+        try await hub.search("nginx", limit: 5, filters: HubSearchFilters(isOfficial: true))
+    }
+    for result in results { print(result.name, result.starCount) }
+}
+
+// README.md:107
+@Sendable private func README_line107() async throws {
+
+    let login = HubLogin(username: "acme-ci", secret: "dckr_pat_example")
+    try await withHubClient(session: .login(login)) { hub in
+        let repository = HubRepositoryPath(namespace: "acme", name: "app")
+        try await hub.createWebhook(named: "ci", url: URL(string: "https://ci.example.com/hook")!, in: repository)
+        let started = try await hub.triggerBuild(in: repository, sourceType: .branch, sourceName: "main")
+        for build in started { print(try await hub.waitForBuild(build.buildCode, in: repository).status) }
+    }
+}

@@ -1,5 +1,12 @@
-/// Any JSON value, kept as read so that a rewritten `config.json` preserves keys Dockyard does not know.
-enum JSONValue: Hashable, Sendable, Codable {
+import Foundation
+
+/// Any JSON value, kept as read, so that a document Dockyard rewrites keeps the fields it does not model: an image
+/// configuration's `container_config`, `Healthcheck`, vendor fields (the image builder), a `config.json`'s keys of
+/// other tools (DockyardAuth).
+///
+/// Shared by the modules of the package (`package` access), not public API. Unlike the validator's `JSONNode`, it
+/// is made by `JSONDecoder` and forgets member order and number spelling, which a rewrite does not need.
+package enum JSONValue: Codable, Hashable, Sendable {
     case null
     case bool(Bool)
     case integer(Int64)
@@ -8,7 +15,7 @@ enum JSONValue: Hashable, Sendable, Codable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -27,7 +34,7 @@ enum JSONValue: Hashable, Sendable, Codable {
         }
     }
 
-    func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .null: try container.encodeNil()
@@ -40,13 +47,29 @@ enum JSONValue: Hashable, Sendable, Codable {
         }
     }
 
-    var stringValue: String? {
+    package var object: [String: JSONValue]? {
+        if case .object(let value) = self { return value }
+        return nil
+    }
+
+    package var array: [JSONValue]? {
+        if case .array(let value) = self { return value }
+        return nil
+    }
+
+    package var string: String? {
         if case .string(let value) = self { return value }
         return nil
     }
 
-    var objectValue: [String: JSONValue]? {
-        if case .object(let value) = self { return value }
-        return nil
+    /// Encodes deterministically: keys sorted, no insignificant whitespace, slashes unescaped.
+    package func encoded() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(self))
+    }
+
+    package static func decode(_ bytes: [UInt8]) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
     }
 }
