@@ -4,9 +4,9 @@ import DockyardRegistryServer
 import Foundation
 
 extension DockyardCommand {
-    /// `dockyard serve [--address HOST:PORT] [--storage DIR] [--htpasswd FILE] [--read-only]`: an OCI registry in
-    /// this process, like `crane registry serve`. Logs one line per request on stderr (not with `--quiet`); stops on
-    /// SIGINT or SIGTERM.
+    /// `dockyard serve [--address HOST:PORT] [--storage DIR] [--htpasswd FILE] [--token [--anonymous-pull]
+    /// [--pull-only USER]...] [--read-only]`: an OCI registry in this process, like `crane registry serve`. Logs one
+    /// line per request on stderr (not with `--quiet`); stops on SIGINT or SIGTERM.
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "serve",
@@ -15,6 +15,10 @@ extension DockyardCommand {
                 Content lives in memory unless --storage names a directory, where it is stored content-addressed \
                 and survives a restart. The first line on stdout is the registry's URL; each request is logged in \
                 one line on stderr. SIGINT or SIGTERM stops the registry; every upload that completed is kept.
+
+                With --token, clients authenticate at the registry's own token service (<URL>/token) with the \
+                users of --htpasswd and send scoped bearer tokens: users may pull, push and delete everywhere \
+                unless named with --pull-only.
                 """
         )
 
@@ -27,6 +31,15 @@ extension DockyardCommand {
         @Option(name: .long, help: ArgumentHelp("Require Basic authentication against this htpasswd file (bcrypt entries).", valueName: "FILE"))
         var htpasswd: String?
 
+        @Flag(name: .long, help: "Require bearer tokens from the registry's own token service at <URL>/token (users from --htpasswd).")
+        var token = false
+
+        @Flag(name: .long, help: "With --token: clients without credentials get tokens that pull from every repository.")
+        var anonymousPull = false
+
+        @Option(name: .long, help: ArgumentHelp("With --token: this user may only pull (repeatable).", valueName: "USER"))
+        var pullOnly: [String] = []
+
         @Flag(name: .long, help: "Refuse every request that would change content.")
         var readOnly = false
 
@@ -34,6 +47,12 @@ extension DockyardCommand {
 
         func validate() throws {
             _ = try parsedAddress()
+            if !token, anonymousPull || !pullOnly.isEmpty {
+                throw ValidationError("--anonymous-pull and --pull-only need --token")
+            }
+            if token, htpasswd == nil, !anonymousPull {
+                throw ValidationError("--token needs users (--htpasswd FILE) or --anonymous-pull")
+            }
         }
 
         private func parsedAddress() throws -> (host: String, port: Int) {
@@ -52,7 +71,15 @@ extension DockyardCommand {
             let (host, port) = try parsedAddress()
             var configuration = EmbeddedRegistry.Configuration(host: host, port: port, readOnly: readOnly)
             if let storage { configuration.storage = .directory(URL(fileURLWithPath: storage)) }
-            if let htpasswd { configuration.authentication = .htpasswd(URL(fileURLWithPath: htpasswd)) }
+            if token {
+                configuration.authentication = .token(EmbeddedRegistry.TokenAuthentication(
+                    users: htpasswd.map { .htpasswd(URL(fileURLWithPath: $0)) } ?? .list([:]),
+                    access: Dictionary(pullOnly.map { ($0, .pullOnly) }, uniquingKeysWith: { first, _ in first }),
+                    anonymousPull: anonymousPull
+                ))
+            } else if let htpasswd {
+                configuration.authentication = .htpasswd(URL(fileURLWithPath: htpasswd))
+            }
             if !global.quiet {  // --quiet: no request log
                 configuration.requestLog = { record in Output.diagnostic(record.description) }
             }
@@ -61,7 +88,8 @@ extension DockyardCommand {
             Output.diagnostic(
                 "dockyard serve: listening on \(registry.url.absoluteString)"
                     + (storage.map { ", storage \($0)" } ?? ", storage in memory")
-                    + (readOnly ? ", read-only" : "") + (htpasswd != nil ? ", Basic auth" : "")
+                    + (readOnly ? ", read-only" : "")
+                    + (token ? ", token auth (realm \(registry.url.absoluteString)/token)" : htpasswd != nil ? ", Basic auth" : "")
             )
             let signal = await SignalWaiter.wait(for: [SIGINT, SIGTERM])
             Output.diagnostic("dockyard serve: signal \(signal), stopping")

@@ -24,6 +24,8 @@ extension EmbeddedRegistry {
             /// HTTP Basic authentication against an Apache `htpasswd` file with bcrypt (`$2y$`, `$2a$`, `$2b$`)
             /// entries, read when the registry starts.
             case htpasswd(URL)
+            /// Bearer tokens from the registry's own token service, with scopes checked on every route.
+            case token(TokenAuthentication)
         }
 
         /// Bounds on what clients may send.

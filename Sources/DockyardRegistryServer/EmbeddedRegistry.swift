@@ -104,8 +104,11 @@ public final class EmbeddedRegistry: Sendable {
             configuration: configuration, store: store, hooks: hooks, serverChannel: serverChannel,
             host: "\(hostPart):\(port)"
         )
+        var tokenIssuer: TokenIssuer?
+        if case .token(let settings) = configuration.authentication { tokenIssuer = TokenIssuer(settings: settings) }
         let router = RegistryRouter(
-            store: store, hooks: hooks, configuration: configuration, authenticator: authenticator
+            store: store, hooks: hooks, configuration: configuration, authenticator: authenticator,
+            tokenIssuer: tokenIssuer, registryHost: registry.host
         )
         let task = Task {
             await Self.run(serverChannel, router: router)

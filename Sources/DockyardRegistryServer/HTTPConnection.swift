@@ -20,17 +20,21 @@ struct Request {
         let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         let rawPath = parts.first.map(String.init) ?? "/"
         path = rawPath.removingPercentEncoding ?? rawPath
-        query = []
-        if parts.count == 2 {
-            for item in parts[1].split(separator: "&") {
-                let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                func decode(_ text: Substring) -> String {
-                    let plus = text.replacingOccurrences(of: "+", with: " ")
-                    return plus.removingPercentEncoding ?? plus
-                }
-                query.append((decode(pair[0]), pair.count == 2 ? decode(pair[1]) : ""))
+        query = parts.count == 2 ? Self.parseQuery(parts[1]) : []
+    }
+
+    /// The fields of a query string or an `application/x-www-form-urlencoded` body, in order.
+    static func parseQuery(_ text: Substring) -> [(name: String, value: String)] {
+        var fields: [(name: String, value: String)] = []
+        for item in text.split(separator: "&") {
+            let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String {
+                let plus = text.replacingOccurrences(of: "+", with: " ")
+                return plus.removingPercentEncoding ?? plus
             }
+            fields.append((decode(pair[0]), pair.count == 2 ? decode(pair[1]) : ""))
         }
+        return fields
     }
 
     func queryValue(_ name: String) -> String? { query.first { $0.name == name }?.value }

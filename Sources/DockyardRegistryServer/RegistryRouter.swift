@@ -134,6 +134,10 @@ struct RegistryRouter: Sendable {
     let hooks: RegistryTestHooks
     let configuration: EmbeddedRegistry.Configuration
     let authenticator: Authenticator
+    /// Issues and checks bearer tokens under token authentication; nil otherwise.
+    let tokenIssuer: TokenIssuer?
+    /// The listening address as `host:port`, for the token realm when a request has no usable `Host`.
+    let registryHost: String
 
     func log(_ request: Request, status: Int, bytesIn: Int64, bytesOut: Int64, duration: Duration) {
         guard let log = configuration.requestLog else { return }
@@ -146,7 +150,18 @@ struct RegistryRouter: Sendable {
 
     func handle(_ request: inout Request, body: RequestBody) async -> Response {
         let endpoint = Endpoint(path: request.path)
-        if authenticator.isEnabled {
+        if let tokenIssuer {
+            if request.path == tokenServicePath {
+                do {
+                    return try await tokenEndpoint(&request, body: body, issuer: tokenIssuer)
+                } catch {
+                    var response = Response.error(.badRequest, .unknown, "the token request could not be read")
+                    response.close = true
+                    return response
+                }
+            }
+            if let refusal = authorizeBearer(&request, endpoint: endpoint, issuer: tokenIssuer) { return refusal }
+        } else if authenticator.requiresBasic {
             guard let user = await authenticator.user(for: request.header("Authorization")) else {
                 var response = Response.error(.unauthorized, .unauthorized, "authentication required")
                 response.headers.add(name: "WWW-Authenticate", value: "Basic realm=\"Dockyard registry\"")
