@@ -41,7 +41,10 @@ extension DockyardCommand {
         var reference: String
 
         @Option(name: .long, help: "The OCI layout directory (created when missing).")
-        var layout: String
+        var layout: String?
+
+        @Option(name: .customLong("docker-archive"), help: ArgumentHelp("Write a docker save tarball instead of a layout.", valueName: "FILE.tar"))
+        var dockerArchive: String?
 
         @Option(name: .long, help: ArgumentHelp("The platform to pull from a multi-platform image (default: this host's).", valueName: "OS/ARCH[/VARIANT]"))
         var platform: String?
@@ -51,12 +54,17 @@ extension DockyardCommand {
 
         func validate() throws {
             if platform != nil && allPlatforms { throw ValidationError("--platform and --all-platforms exclude each other") }
+            if (layout == nil) == (dockerArchive == nil) { throw ValidationError("give one of --layout and --docker-archive") }
+            if dockerArchive != nil && allPlatforms { throw ValidationError("a docker archive holds one platform: drop --all-platforms") }
         }
 
         func run() async throws {
+            if let dockerArchive {
+                return try await DockerArchiveCommands.pull(reference, into: dockerArchive, global: global, transfer: transfer, platform: platform)
+            }
             let reference = try ClientFactory.reference(reference)
             let selection = try PlatformOption.selection(platform: platform, all: allPlatforms)
-            let layout = try OCILayout(at: URL(fileURLWithPath: layout, isDirectory: true))
+            let layout = try OCILayout(at: URL(fileURLWithPath: layout ?? ".", isDirectory: true))
             let reporter = ProgressReporter(global, look: .pull)
             // docker's header: the tag (or digest) being pulled and the repository's path.
             let named = reference.isNameOnly ? try reference.withTag("latest") : reference
@@ -92,7 +100,7 @@ extension DockyardCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var transfer: TransferOptions
 
-        @Argument(help: "The OCI layout directory.")
+        @Argument(help: "The OCI layout directory, or docker-archive:FILE.tar[:REF] for a docker save tarball.")
         var layout: String
 
         @Argument(help: "Where to push, e.g. 127.0.0.1:5000/alice/app:v1.")
@@ -105,6 +113,9 @@ extension DockyardCommand {
         var platform: String?
 
         func run() async throws {
+            if DockerArchiveCommands.names(layout) {
+                return try await DockerArchiveCommands.copy(layout, reference, global: global, transfer: transfer, platform: platform, look: .push)
+            }
             let reference = try ClientFactory.reference(reference)
             let selection: PlatformSelection = platform == nil ? .all : try PlatformOption.selection(platform: platform, all: false)
             let layout = try OCILayout(at: URL(fileURLWithPath: layout, isDirectory: true), create: false)
@@ -151,6 +162,9 @@ extension DockyardCommand {
         }
 
         func run() async throws {
+            if DockerArchiveCommands.names(source) || DockerArchiveCommands.names(destination) {
+                return try await DockerArchiveCommands.copy(source, destination, global: global, transfer: transfer, platform: platform)
+            }
             let source = try ClientFactory.reference(source)
             let destination = try ClientFactory.reference(destination)
             let selection = try PlatformOption.selection(platform: platform, all: allPlatforms)
