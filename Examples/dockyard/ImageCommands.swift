@@ -157,28 +157,39 @@ extension DockyardCommand {
         @Flag(name: .customLong("all-platforms"), help: "Copy every platform and the index itself (same digest).")
         var allPlatforms = false
 
+        @Flag(name: .long, help: "Also copy the image's referrers (signatures, SBOMs, attestations), by the referrers API or the tag schema.")
+        var referrers = false
+
         func validate() throws {
             if platform != nil && allPlatforms { throw ValidationError("--platform and --all-platforms exclude each other") }
         }
 
         func run() async throws {
             if DockerArchiveCommands.names(source) || DockerArchiveCommands.names(destination) {
-                return try await DockerArchiveCommands.copy(source, destination, global: global, transfer: transfer, platform: platform)
+                return try await DockerArchiveCommands.copy(source, destination, global: global, transfer: transfer, platform: platform, all: allPlatforms)
             }
             let source = try ClientFactory.reference(source)
             let destination = try ClientFactory.reference(destination)
             let selection = try PlatformOption.selection(platform: platform, all: allPlatforms)
             let reporter = ProgressReporter(global, verb: "copied")
-            let result = try await ClientFactory.withClient(global, configure: transfer.apply) { client in
-                try await reporter.report(client.copyEvents(
+            let (result, copiedReferrers) = try await ClientFactory.withClient(global, configure: transfer.apply) { client in
+                let result = try await reporter.report(client.copyEvents(
                     from: source, to: destination, platforms: selection, concurrency: transfer.concurrency))
+                guard referrers, let result else { return (result, nil as ReferrersCopyResult?) }
+                return (result, try await client.copyReferrers(
+                    of: [result.digest] + result.manifests.map(\.digest), from: source.repository, to: destination.repository,
+                    concurrency: transfer.concurrency))
             }
             guard let result else { return }
+            if let copiedReferrers, !global.json, !global.quiet {
+                Output.line("Copied \(copiedReferrers.referrers.count) referrers of \(result.source) to \(result.destination)")
+            }
             if global.json {
                 Output.jsonObject([
                     "event": .string("finished"), "source": .string(result.source.description),
                     "destination": .string(result.destination.description),
                     "digest": .string(result.digest.description), "totals": ProgressReporter.json(result.totals),
+                    "referrers": copiedReferrers.map { .array($0.referrers.map { .string($0.digest.description) }) } ?? .null,
                 ])
             } else if !global.quiet {
                 Output.line("Copied \(result.source) to \(result.destination) \(result.digest) "
