@@ -40,9 +40,9 @@ enum DockerArchiveCommands {
     /// Moves an image between a registry and a tarball (or two tarballs), with progress, and prints the result.
     static func copy(
         _ source: String, _ destination: String, global: GlobalOptions, transfer: TransferOptions, platform: String?,
-        look: ProgressReporter.Look = .blobs(verb: "copied")
+        all: Bool = false, look: ProgressReporter.Look = .blobs(verb: "copied")
     ) async throws {
-        let selection = try PlatformOption.selection(platform: platform, all: false)
+        let selection = try PlatformOption.selection(platform: platform, all: all)
         let reporter = ProgressReporter(global, look: look)
         let result = try await ClientFactory.withClient(global, configure: transfer.apply) { client in
             try await reporter.report(client.transferEvents(
