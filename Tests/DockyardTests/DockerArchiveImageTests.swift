@@ -1,6 +1,7 @@
 import Dockyard
 import DockyardTestSupport
 import Foundation
+import NIOCore
 import Testing
 
 /// Docker tarballs read and written without a registry: both `docker save` layouts, links, and every malformed
