@@ -41,7 +41,10 @@ extension DockyardCommand {
         var reference: String
 
         @Option(name: .long, help: "The OCI layout directory (created when missing).")
-        var layout: String
+        var layout: String?
+
+        @Option(name: .customLong("docker-archive"), help: ArgumentHelp("Write a docker save tarball instead of a layout.", valueName: "FILE.tar"))
+        var dockerArchive: String?
 
         @Option(name: .long, help: ArgumentHelp("The platform to pull from a multi-platform image (default: this host's).", valueName: "OS/ARCH[/VARIANT]"))
         var platform: String?
@@ -51,12 +54,17 @@ extension DockyardCommand {
 
         func validate() throws {
             if platform != nil && allPlatforms { throw ValidationError("--platform and --all-platforms exclude each other") }
+            if (layout == nil) == (dockerArchive == nil) { throw ValidationError("give one of --layout and --docker-archive") }
+            if dockerArchive != nil && allPlatforms { throw ValidationError("a docker archive holds one platform: drop --all-platforms") }
         }
 
         func run() async throws {
+            if let dockerArchive {
+                return try await DockerArchiveCommands.pull(reference, into: dockerArchive, global: global, transfer: transfer, platform: platform)
+            }
             let reference = try ClientFactory.reference(reference)
             let selection = try PlatformOption.selection(platform: platform, all: allPlatforms)
-            let layout = try OCILayout(at: URL(fileURLWithPath: layout, isDirectory: true))
+            let layout = try OCILayout(at: URL(fileURLWithPath: layout ?? ".", isDirectory: true))
             let reporter = ProgressReporter(global, look: .pull)
             // docker's header: the tag (or digest) being pulled and the repository's path.
             let named = reference.isNameOnly ? try reference.withTag("latest") : reference
@@ -92,7 +100,7 @@ extension DockyardCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var transfer: TransferOptions
 
-        @Argument(help: "The OCI layout directory.")
+        @Argument(help: "The OCI layout directory, or docker-archive:FILE.tar[:REF] for a docker save tarball.")
         var layout: String
 
         @Argument(help: "Where to push, e.g. 127.0.0.1:5000/alice/app:v1.")
@@ -105,6 +113,9 @@ extension DockyardCommand {
         var platform: String?
 
         func run() async throws {
+            if DockerArchiveCommands.names(layout) {
+                return try await DockerArchiveCommands.copy(layout, reference, global: global, transfer: transfer, platform: platform, look: .push)
+            }
             let reference = try ClientFactory.reference(reference)
             let selection: PlatformSelection = platform == nil ? .all : try PlatformOption.selection(platform: platform, all: false)
             let layout = try OCILayout(at: URL(fileURLWithPath: layout, isDirectory: true), create: false)
@@ -146,25 +157,39 @@ extension DockyardCommand {
         @Flag(name: .customLong("all-platforms"), help: "Copy every platform and the index itself (same digest).")
         var allPlatforms = false
 
+        @Flag(name: .long, help: "Also copy the image's referrers (signatures, SBOMs, attestations), by the referrers API or the tag schema.")
+        var referrers = false
+
         func validate() throws {
             if platform != nil && allPlatforms { throw ValidationError("--platform and --all-platforms exclude each other") }
         }
 
         func run() async throws {
+            if DockerArchiveCommands.names(source) || DockerArchiveCommands.names(destination) {
+                return try await DockerArchiveCommands.copy(source, destination, global: global, transfer: transfer, platform: platform, all: allPlatforms)
+            }
             let source = try ClientFactory.reference(source)
             let destination = try ClientFactory.reference(destination)
             let selection = try PlatformOption.selection(platform: platform, all: allPlatforms)
             let reporter = ProgressReporter(global, verb: "copied")
-            let result = try await ClientFactory.withClient(global, configure: transfer.apply) { client in
-                try await reporter.report(client.copyEvents(
+            let (result, copiedReferrers) = try await ClientFactory.withClient(global, configure: transfer.apply) { client in
+                let result = try await reporter.report(client.copyEvents(
                     from: source, to: destination, platforms: selection, concurrency: transfer.concurrency))
+                guard referrers, let result else { return (result, nil as ReferrersCopyResult?) }
+                return (result, try await client.copyReferrers(
+                    of: [result.digest] + result.manifests.map(\.digest), from: source.repository, to: destination.repository,
+                    concurrency: transfer.concurrency))
             }
             guard let result else { return }
+            if let copiedReferrers, !global.json, !global.quiet {
+                Output.line("Copied \(copiedReferrers.referrers.count) referrers of \(result.source) to \(result.destination)")
+            }
             if global.json {
                 Output.jsonObject([
                     "event": .string("finished"), "source": .string(result.source.description),
                     "destination": .string(result.destination.description),
                     "digest": .string(result.digest.description), "totals": ProgressReporter.json(result.totals),
+                    "referrers": copiedReferrers.map { .array($0.referrers.map { .string($0.digest.description) }) } ?? .null,
                 ])
             } else if !global.quiet {
                 Output.line("Copied \(result.source) to \(result.destination) \(result.digest) "

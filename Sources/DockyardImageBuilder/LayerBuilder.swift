@@ -231,6 +231,42 @@ public enum LayerBuilder {
         }
     }
 
+    /// Builds a layer from a tar that is part of a file (a layer inside a `docker save` tarball), compressing it as
+    /// it is read: the bytes in `range` are taken as they are.
+    ///
+    /// - Parameters:
+    ///   - sourceURL: The file holding the tar.
+    ///   - range: The tar's bytes in the file.
+    ///   - fileURL: Where the compressed layer goes.
+    ///   - options: The compression (the other options do not apply to an existing tar).
+    /// - Returns: The layer, with the diff ID of the bytes read.
+    /// - Throws: ``LayerError`` when reading or writing fails, or the file ends before `range` does.
+    public static func build(
+        tarFrom sourceURL: URL, range: Range<Int64>, to fileURL: URL, options: LayerOptions = LayerOptions()
+    ) throws -> Layer {
+        try options.validate()
+        let input = open(sourceURL.path, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw LayerError.system(errno, "opening", path: sourceURL.path) }
+        defer { close(input) }
+        return try write(to: fileURL, options: options) { sink in
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            var offset = range.lowerBound
+            while offset < range.upperBound {
+                let wanted = Int(min(Int64(buffer.count), range.upperBound - offset))
+                let count = buffer.withUnsafeMutableBytes { pread(input, $0.baseAddress, wanted, off_t(offset)) }
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw LayerError.system(errno, "reading", path: sourceURL.path)
+                }
+                guard count > 0 else {
+                    throw LayerError(.fileSystem, "\(sourceURL.path) ended at \(offset) bytes, before the \(range.upperBound) expected", path: sourceURL.path)
+                }
+                try buffer.withUnsafeBytes { try sink.write(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                offset += Int64(count)
+            }
+        }
+    }
+
     /// Runs `produce` into a pipeline: the calling thread fills chunks (hashing the diff ID), a second thread
     /// compresses them into a temporary file, which is renamed to `fileURL` at the end.
     static func write(
