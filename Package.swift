@@ -143,7 +143,7 @@ let package = Package(
         .testTarget(name: "DockyardImageBuilderTests", dependencies: ["DockyardImageBuilder", "DockyardTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardTests", dependencies: ["Dockyard", "DockyardTestFakes", "DockyardTestSupport"], swiftSettings: swiftSettings),
         // Network tests: real servers (localhub, hubsim, skopeo, the embedded registry) and the built CLI; tagged .integration.
-        .testTarget(name: "DockyardIntegrationTests", dependencies: ["Dockyard", "DockyardHTTPClient", "DockyardTestFakes", "DockyardTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DockyardIntegrationTests", dependencies: ["Dockyard", "DockyardHTTPClient", "DockyardRegistryServer", "DockyardTestFakes", "DockyardTestSupport"], swiftSettings: swiftSettings),
         // Every ```swift block of README.md and the DocC articles, extracted by scripts/extract-doc-snippets.
         .testTarget(name: "DockyardDocsTests", dependencies: ["Dockyard", "DockyardRegistryServer"], swiftSettings: swiftSettings),
         .testTarget(name: "DockyardRegistryServerTests", dependencies: ["DockyardRegistryServer", "Dockyard", "DockyardTestSupport"], swiftSettings: swiftSettings),

@@ -6,7 +6,7 @@ import Testing
 @Suite("Blob transfer against real registries", .tags(.integration), .requiresLocalHub)
 struct BlobTests {
     static func randomFile(_ directory: TemporaryDirectory, size: Int) throws -> (URL, ContentDigest) {
-        var generator = TestImages.Generator(seed: UInt64.random(in: 1..<UInt64.max))
+        var generator = TestImages.Generator(seed: TestSeed.make("blob bytes"))
         let bytes = generator.bytes(size)
         let url = directory.url.appendingPathComponent("blob-\(size)")
         try Data(bytes).write(to: url)

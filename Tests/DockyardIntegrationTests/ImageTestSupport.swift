@@ -22,13 +22,14 @@ enum TestImages {
     ///   - refName: The entry's name.
     ///   - platforms: `["linux/amd64"]` for a single manifest; more make an index.
     ///   - layerSizes: Random bytes per layer (each layer also holds a small text file naming its platform).
-    ///   - seed: Varies the content so that different tests get different digests.
+    ///   - seed: Varies the content so that different tests get different digests; by default a fresh one, printed
+    ///     with the test's name (``TestSeed``).
     static func build(
         in layout: OCILayout,
         refName: String,
         platforms: [String] = ["linux/amd64"],
         layerSizes: [Int] = [1_000, 20_000],
-        seed: UInt64 = UInt64.random(in: 1..<UInt64.max)
+        seed: UInt64 = TestSeed.make("image content")
     ) throws -> Built {
         var manifests: [Descriptor] = []
         var blobs: [Descriptor] = []

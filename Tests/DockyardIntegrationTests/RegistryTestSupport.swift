@@ -106,7 +106,8 @@ enum RegistryFixtures {
         return digest
     }
 
-    /// Pushes a one-layer OCI image (random layer bytes) and returns what was pushed.
+    /// Pushes a one-layer OCI image (seeded random layer bytes; the seed is printed, ``TestSeed``) and returns what
+    /// was pushed.
     @discardableResult
     static func pushImage(
         _ reference: ImageReference,
@@ -114,7 +115,8 @@ enum RegistryFixtures {
         layerSize: Int = 2048,
         architecture: String = "amd64"
     ) async throws -> PushedImage {
-        let layerBytes = (0..<layerSize).map { _ in UInt8.random(in: 0...255) }
+        var generator = SeededGenerator(state: TestSeed.make("layer bytes of \(reference)"))
+        let layerBytes = (0..<layerSize).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let layer = try await uploadBlob(layerBytes, to: reference.repository, with: client)
         let configBytes = Array(
             """

@@ -44,6 +44,18 @@ public struct FaultProxy: Sendable {
         public static let ignoreRange: Scenario = "ignore-range"
         /// Appends `extra` bytes to blob bodies answered `200` (and raises `Content-Length` to match).
         public static let growBlob: Scenario = "grow-blob"
+        /// Answers matching requests (`GET` by default) with a redirect to this proxy: a chain of `hops` redirects
+        /// that add `?hop=N` (then the registry's answer), a `loop` between two URLs, a `relative` Location, or a
+        /// `location` template (`{path}`, `{hop}`).
+        public static let redirect: Scenario = "redirect"
+        /// Reads a matching request, then ends the connection without an answer (`how`: `rst` or `close`).
+        public static let dropConnection: Scenario = "drop-connection"
+        /// Rewrites the `Range` of a matching upload answer (`PATCH` 202) to end `by` bytes earlier than the
+        /// registry said, so that the client's next chunk starts at an offset the registry is already past.
+        public static let understateRange: Scenario = "understate-range"
+        /// Removes the query parameter `name` (`artifactType` by default) from matching requests (referrers `GET`s)
+        /// before they reach the registry, as a registry that ignores the parameter would.
+        public static let dropQuery: Scenario = "drop-query"
     }
 
     /// The proxy's counters, from `GET` on its control endpoint.
@@ -66,6 +78,10 @@ public struct FaultProxy: Sendable {
         public var cdnRequestsWithAuthorization: Int
         /// Requests the CDN refused because they carried `Authorization` (`reject_auth`).
         public var cdnRejected: Int
+        /// Blob `GET`s being answered now.
+        public var blobGetsInFlight: Int
+        /// The most blob `GET`s answered at once since the scenario was set: the client's download concurrency.
+        public var blobGetsInFlightMax: Int
         /// The whole answer.
         public var raw: TestJSON
 
@@ -80,6 +96,8 @@ public struct FaultProxy: Sendable {
             cdnTotal = json["cdn_total"]?.int ?? 0
             cdnRequestsWithAuthorization = json["cdn"]?["with_authorization"]?.int ?? 0
             cdnRejected = json["cdn"]?["rejected"]?.int ?? 0
+            blobGetsInFlight = json["blob_gets_in_flight"]?.int ?? 0
+            blobGetsInFlightMax = json["blob_gets_in_flight_max"]?.int ?? 0
         }
     }
 
@@ -117,14 +135,24 @@ public struct FaultProxy: Sendable {
         public var tokenSub: String?
         /// The `Location` sent (redirects).
         public var location: String?
-        /// Request body bytes forwarded to the registry (`cut-request-body`).
+        /// Request body bytes read from the client (forwarded, or read and dropped by a fault); for
+        /// `cut-request-body`, the bytes forwarded before the cut.
         public var requestBytes: Int?
+        /// The SHA-256 (`sha256:…`) of the request body as the proxy read it.
+        public var requestSHA256: String?
+        /// The `Range` header of the registry's answer (upload offsets).
+        public var responseRange: String?
+        /// Details of the fault injected, e.g. `"Range 0-131071 sent as 0-65535"`.
+        public var detail: String?
         /// Why the exchange ended early, when it did (e.g. the client went away).
         public var error: String?
 
         enum CodingKeys: String, CodingKey {
             case ts, listener, event, method, path, status, bytes, scenario, fault, range, authorization, location, error
+            case detail
             case requestBytes = "request_bytes"
+            case requestSHA256 = "request_sha256"
+            case responseRange = "response_range"
             case contentRange = "content_range"
             case authScheme = "auth_scheme"
             case tokenJti = "token_jti"
@@ -144,6 +172,11 @@ public struct FaultProxy: Sendable {
     public var log: URL
     /// The "CDN" listener that `redirect-blobs` sends clients to.
     public var cdnURL: URL
+    /// The proxy's TLS listener (same scenario, counters and log), when it was started with one
+    /// (``LocalHub/LaunchOptions/faultTLS``).
+    public var tlsURL: URL? = nil
+    /// The CA certificate (PEM) that signed the TLS listener's certificate.
+    public var tlsCA: URL? = nil
 
     /// The proxy as a registry endpoint.
     public var registry: LocalHub.Registry { LocalHub.Registry(url: url, host: host) }

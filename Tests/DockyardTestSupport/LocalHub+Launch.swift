@@ -25,6 +25,8 @@ extension LocalHub {
         public var upstreams: [String: URL]
         /// The servers that fill in the components not started; the shared ones (``LocalHub/current``) by default.
         public var base: LocalHub?
+        /// Whether the `fault` proxy also listens with TLS (``FaultProxy/tlsURL``, ``FaultProxy/tlsCA``).
+        public var faultTLS: Bool = false
 
         /// Creates options; every default matches `scripts/test`'s servers.
         ///
@@ -106,6 +108,7 @@ extension LocalHub {
         for (name, url) in options.upstreams.sorted(by: { $0.key < $1.key }) {
             arguments += ["--upstream", "\(name)=\(url.absoluteString)"]
         }
+        if options.faultTLS { arguments.append("--fault-tls") }
         if let scenario = options.faultScenario {
             arguments += ["--fault-scenario", scenario.rawValue]
             if !options.faultParams.isEmpty {

@@ -44,6 +44,16 @@ public struct LocalHub: Sendable {
         /// `host:port`, the registry part of image references, e.g. `127.0.0.1:5000`.
         public var host: String
 
+        /// Creates an endpoint.
+        ///
+        /// - Parameters:
+        ///   - url: The base URL.
+        ///   - host: `host:port`.
+        public init(url: URL, host: String) {
+            self.url = url
+            self.host = host
+        }
+
         /// `<host>/<path>[:tag]`, a reference to an image in this registry.
         ///
         /// - Parameters:
@@ -164,11 +174,14 @@ public struct LocalHub: Sendable {
         tls = Registry(url: env.url("LOCALHUB_TLS_URL"), host: env.string("LOCALHUB_TLS_HOST"))
         tlsCA = env.file("LOCALHUB_TLS_CA")
         tlsCertDirectory = env.file("LOCALHUB_TLS_CERT_DIR")
-        fault = FaultProxy(
+        var fault = FaultProxy(
             name: "fault",
             url: env.url("LOCALHUB_FAULT_URL"), host: env.string("LOCALHUB_FAULT_HOST"),
             control: env.url("LOCALHUB_FAULT_CONTROL"), log: env.file("LOCALHUB_FAULT_LOG"),
             cdnURL: env.url("LOCALHUB_FAULT_CDN_URL"))
+        fault.tlsURL = env.optionalString("LOCALHUB_FAULT_TLS_URL").flatMap { URL(string: $0) }
+        fault.tlsCA = env.optionalString("LOCALHUB_FAULT_TLS_CA").map { URL(fileURLWithPath: $0) }
+        self.fault = fault
         faultToken = FaultProxy(
             name: "fault-token",
             url: env.url("LOCALHUB_FAULT_TOKEN_URL"), host: env.string("LOCALHUB_FAULT_TOKEN_HOST"),

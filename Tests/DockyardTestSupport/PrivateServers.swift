@@ -22,6 +22,28 @@ extension LocalHub {
     }
 }
 
+extension FaultProxy {
+    /// Starts a fault proxy of the test's own in front of `upstream` (any registry: the embedded one, say), runs
+    /// `body` with it, and stops it.
+    ///
+    /// - Parameters:
+    ///   - upstream: The registry's base URL, `http://HOST:PORT`.
+    ///   - tls: Whether the proxy also listens with TLS (``tlsURL``, trusted through ``tlsCA``).
+    ///   - body: The test's work; it receives the proxy.
+    /// - Returns: What `body` returns.
+    /// - Throws: What `body` throws, ``ServiceUnavailable`` without localhub, or ``ProcessFailure`` when the
+    ///   proxy does not start.
+    public static func launch<T>(
+        inFrontOf upstream: URL, tls: Bool = false, _ body: (FaultProxy) async throws -> T
+    ) async throws -> T {
+        let base = try LocalHub.required()
+        var options = LocalHub.LaunchOptions(
+            usersFile: base.usersFile, components: ["fault"], upstreams: ["open": upstream], base: base)
+        options.faultTLS = tls
+        return try await LocalHub.launch(options) { hub in try await body(hub.fault) }
+    }
+}
+
 /// Gives every test it applies to fault proxies of its own (see ``LocalHub/withPrivateFaultProxies(_:)``):
 /// inside the test, `LocalHub.required().fault` and `.faultToken` are the private proxies.
 public struct PrivateFaultProxiesTrait: TestTrait, SuiteTrait, TestScoping {
