@@ -1,4 +1,5 @@
 import Dockyard
+import Foundation
 
 /// What the CLI adds to an SDK error: the `dockyard` command or flag that helps. SDK errors speak of the SDK
 /// only (its configuration and calls); the command-line words are added here.

@@ -2,6 +2,7 @@ import DockyardAuth
 import DockyardTransport
 import Foundation
 import NIOHTTP1
+import Logging
 
 /// What a registry's API root (`/v2/`) says about it.
 public struct RegistryInfo: Sendable, Hashable {

@@ -5,6 +5,7 @@ import DockyardTransport
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Logging
 
 extension RegistryClient {
     /// Fetches a manifest or index by tag or digest, with `Accept` negotiation.

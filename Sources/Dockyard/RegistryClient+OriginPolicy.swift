@@ -1,6 +1,7 @@
 import DockyardAuth
 import DockyardTransport
 import Foundation
+import NIOHTTP1
 
 // Where a RegistryClient's credentials may go (issue 8): only to the origin a request was addressed to, never to
 // a host a server names, never over plain HTTP off loopback unless the user allowed it.

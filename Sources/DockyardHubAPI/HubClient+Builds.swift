@@ -1,5 +1,6 @@
 import DockyardTransport
 import Foundation
+import NIOHTTP1
 
 /// Which build rules a trigger starts.
 public enum HubBuildSelection: Sendable, Hashable {

@@ -1,5 +1,6 @@
 import DockyardTransport
 import Foundation
+import NIOHTTP1
 
 extension HubClient {
     /// Invites people to an organization by Docker ID or email.

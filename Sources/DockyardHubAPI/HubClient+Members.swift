@@ -1,5 +1,6 @@
 import DockyardTransport
 import Foundation
+import NIOHTTP1
 
 /// Which members an organization's member list includes.
 public enum HubMemberType: String, Sendable, Hashable, CaseIterable {

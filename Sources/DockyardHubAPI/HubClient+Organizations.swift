@@ -1,5 +1,6 @@
 import DockyardTransport
 import Foundation
+import NIOHTTP1
 
 extension HubClient {
     /// The organizations the logged-in user belongs to, with the user's role and teams in each.

@@ -1,5 +1,6 @@
 import DockyardTransport
 import Foundation
+import NIOHTTP1
 
 /// How a namespace's repository list is ordered.
 public enum HubRepositoryOrdering: String, Sendable, Hashable, CaseIterable {

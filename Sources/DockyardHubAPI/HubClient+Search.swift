@@ -1,5 +1,6 @@
 import DockyardTransport
 import Foundation
+import NIOHTTP1
 
 /// The filters `docker search --filter` accepts, applied to results the way the docker daemon applies them.
 public struct HubSearchFilters: Sendable, Hashable {

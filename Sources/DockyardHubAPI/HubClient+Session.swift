@@ -1,4 +1,5 @@
 import Foundation
+import NIOHTTP1
 
 extension HubClient {
     /// Logs in and keeps the session for every later call of this client (and its copies).

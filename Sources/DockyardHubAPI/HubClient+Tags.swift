@@ -1,5 +1,6 @@
 import DockyardTransport
 import Foundation
+import NIOHTTP1
 
 extension HubClient {
     /// A repository's tags, newest first, each with its per-platform images.

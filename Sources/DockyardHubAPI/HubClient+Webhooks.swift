@@ -1,5 +1,6 @@
 import DockyardTransport
 import Foundation
+import NIOHTTP1
 
 extension HubClient {
     /// A repository's webhook pipelines (repository admins only).

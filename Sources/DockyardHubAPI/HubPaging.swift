@@ -1,5 +1,6 @@
 import DockyardTransport
 import Foundation
+import NIOHTTP1
 
 /// Where the next page of a list starts.
 enum HubPageCursor: Sendable, Hashable {

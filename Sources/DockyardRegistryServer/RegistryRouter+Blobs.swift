@@ -1,6 +1,7 @@
 import DockyardReferences
 import NIOCore
 import NIOHTTP1
+import Foundation
 
 extension RegistryRouter {
     // MARK: Blobs (spec.md "Pulling blobs", "Deleting blobs")

@@ -3,6 +3,7 @@ import DockyardTestFakes
 import DockyardTransport
 import Foundation
 import Testing
+import NIOHTTP1
 
 /// Issue 8: token realms and token answers.
 @Suite("Token realms and token answers")

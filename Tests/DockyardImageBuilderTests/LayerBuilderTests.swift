@@ -5,6 +5,8 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import DockyardManifests
+import DockyardReferences
 #endif
 
 /// Makes the same small tree every time: files with set modes, a nested directory, a symbolic link, a hard link,

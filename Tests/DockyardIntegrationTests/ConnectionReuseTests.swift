@@ -2,6 +2,9 @@ import DockyardTestSupport
 import DockyardTransport
 import Foundation
 import Testing
+import DockyardHTTPClient
+import NIOCore
+import NIOHTTP1
 
 /// A minimal keep-alive HTTP/1.1 server on loopback that counts the connections it accepts.
 ///

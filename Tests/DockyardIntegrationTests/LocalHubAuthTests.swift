@@ -4,6 +4,7 @@ import DockyardTransport
 import Foundation
 import NIOHTTP1
 import Testing
+import DockyardHTTPClient
 
 /// Sends GET requests the way a registry client does: with the authenticator's header when it has one, and one
 /// challenge round on `401`.

@@ -1,5 +1,6 @@
 import DockyardReferences
 import Testing
+import DockyardTestSupport
 
 /// Every case of `digest-vectors.json` (go-digest's `TestParseDigest` and FIPS 180-2 known answers).
 ///

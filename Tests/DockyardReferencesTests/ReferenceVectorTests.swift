@@ -1,6 +1,7 @@
 import DockyardReferences
 import Foundation
 import Testing
+import DockyardTestSupport
 
 /// Every case of `reference-vectors.json` (distribution/reference's Go test tables).
 ///

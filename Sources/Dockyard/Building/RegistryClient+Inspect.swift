@@ -3,6 +3,7 @@ import DockyardManifests
 import DockyardReferences
 import DockyardTransport
 import Foundation
+import NIOHTTP1
 
 /// An image's configuration blob: its exact bytes, its descriptor, and the decoded value.
 public struct ConfigurationBlob: Sendable, Hashable {
