@@ -75,7 +75,8 @@ let package = Package(
         ),
         .target(
             name: "DockyardHubAPI",
-            dependencies: ["DockyardReferences", "DockyardTransport", "DockyardAuth", nioCore, nioHTTP1, logging],
+            dependencies: ["DockyardReferences", "DockyardTransport", "DockyardAuth", nioCore, nioHTTP1, logging,
+                           .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .systemLibrary(name: "CDockyardZlib", path: "Sources/CDockyardZlib", providers: [.apt(["zlib1g-dev"])]),

@@ -46,6 +46,8 @@ enum ErrorHints {
             switch error.code {
             case .unauthorized, .notLoggedIn: return "log in with `dockyard hub login`"
             case .twoFactorRequired: return "pass the code with --otp"
+            case .invalidArgument where error.message.contains("refusing to send a webhook callback"):
+                return "allow the host with --allow-callback-host HOST if you trust it"
             default: return nil
             }
         default:

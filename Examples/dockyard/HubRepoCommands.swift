@@ -3,11 +3,12 @@ import Dockyard
 import Foundation
 
 extension DockyardCommand.Hub {
-    /// `dockyard hub repo list|get|create|delete|update`
+    /// `dockyard hub repo list|get|create|update|delete|description|categories|star|unstar|immutable-tags`
     struct Repo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List, inspect, create, update and delete repositories.",
-            subcommands: [List.self, Get.self, Create.self, Update.self, Delete.self])
+            abstract: "List, inspect, create, update and delete repositories; their descriptions, categories, stars and immutable tags.",
+            subcommands: [List.self, Get.self, Create.self, Update.self, Delete.self, Description.self, Categories.self,
+                          Star.self, Unstar.self, ImmutableTags.self])
 
         static func row(_ repository: HubRepository) -> [String] {
             [repository.fullName, repository.isPrivate ? "private" : "public", String(repository.starCount ?? 0),
@@ -140,9 +141,9 @@ extension DockyardCommand.Hub {
         }
     }
 
-    /// `dockyard hub tag list|delete`
+    /// `dockyard hub tag list|inspect|delete`
     struct Tag: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List and delete tags.", subcommands: [List.self, Delete.self])
+        static let configuration = CommandConfiguration(abstract: "List, inspect and delete tags.", subcommands: [List.self, Inspect.self, Delete.self])
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List a repository's tags with their platforms (every page).")
@@ -166,12 +167,7 @@ extension DockyardCommand.Hub {
             @Argument(help: "NS/NAME:TAG") var reference: String
 
             func run() async throws {
-                guard let colon = reference.lastIndex(of: ":"), !reference[reference.index(after: colon)...].contains("/") else {
-                    throw ValidationError("expected NS/NAME:TAG, got '\(reference)'")
-                }
-                let path = try HubCLI.repository(String(reference[..<colon]))
-                let tag = String(reference[reference.index(after: colon)...])
-                guard !tag.isEmpty else { throw ValidationError("expected NS/NAME:TAG, got '\(reference)'") }
+                let (path, tag) = try HubCLI.tagReference(reference)
                 try await HubCLI.withClient(global, hub) { client in try await client.deleteTag(tag, in: path) }
                 HubCLI.printDone(global, ["repository": .string(path.description), "tag": .string(tag), "status": .string("deleted")], text: "Deleted \(path):\(tag)")
             }

@@ -82,6 +82,17 @@ enum HubCLI {
         do { return try HubRepositoryPath(parsing: text) } catch { throw ValidationError(error.description) }
     }
 
+    /// Parses `NS/NAME:TAG`.
+    static func tagReference(_ reference: String) throws -> (HubRepositoryPath, String) {
+        guard let colon = reference.lastIndex(of: ":"), !reference[reference.index(after: colon)...].contains("/") else {
+            throw ValidationError("expected NS/NAME:TAG, got '\(reference)'")
+        }
+        let path = try repository(String(reference[..<colon]))
+        let tag = String(reference[reference.index(after: colon)...])
+        guard !tag.isEmpty else { throw ValidationError("expected NS/NAME:TAG, got '\(reference)'") }
+        return (path, tag)
+    }
+
     /// Parses `--url`: an absolute http(s) URL.
     static func hookURL(_ text: String) throws -> URL {
         guard let parsed = URL(string: text), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https",

@@ -3,10 +3,11 @@ import Dockyard
 import Foundation
 
 extension DockyardCommand.Hub {
-    /// `dockyard hub webhook list|create|delete NS/NAME [NAME] [--url HOOK_URL]`
+    /// `dockyard hub webhook list|get|create|update|delete|serve …`
     struct Webhook: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "A repository's webhooks (webhook pipelines).", subcommands: [List.self, Get.self, Create.self, Update.self, Delete.self])
+            abstract: "A repository's webhooks (webhook pipelines), and a local receiver of their deliveries.",
+            subcommands: [List.self, Get.self, Create.self, Update.self, Delete.self, Serve.self])
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List webhooks.")

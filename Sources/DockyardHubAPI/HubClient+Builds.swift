@@ -22,11 +22,22 @@ extension HubClient {
         try await json(HubBuildSettings.self, .GET, try url("/v2/repositories/\(path.ns)/\(path.repo)/autobuild/"), auth: .required)
     }
 
-    /// Sets up automated builds for a repository (created when missing).
+    /// Sets up automated builds for a repository (created when missing): the source repository on GitHub or
+    /// Bitbucket and one or more build rules.
+    ///
+    /// ```swift
+    /// try await hub.createBuildSettings(
+    ///     in: path, provider: .github, sourceRepository: "acme/builder-src",
+    ///     rules: [HubBuildRule(tag: "latest", sourceType: .branch, sourceName: "main"),
+    ///             HubBuildRule(tag: "{sourceref}", sourceType: .tag, sourceName: "/^v[0-9.]+$/")])
+    /// ```
+    ///
+    /// Docker Hub's API has no call that deactivates, reactivates or deletes an automated build once it exists:
+    /// that is done in the Hub's web interface.
     ///
     /// - Parameters:
     ///   - path: The repository.
-    ///   - provider: The source provider, e.g. `github`.
+    ///   - provider: Where the source lives.
     ///   - sourceRepository: The source repository, e.g. `acme/builder-src`.
     ///   - rules: The build rules.
     ///   - isPrivate: Whether a repository created here is private.
@@ -34,7 +45,8 @@ extension HubClient {
     /// - Returns: The settings.
     /// - Throws: ``HubAPIError``.
     @discardableResult
-    public func createBuildSettings(in path: HubRepositoryPath, provider: String, sourceRepository: String, rules: [HubBuildRule], isPrivate: Bool = false, active: Bool = true) async throws -> HubBuildSettings {
+    public func createBuildSettings(in path: HubRepositoryPath, provider: HubBuildProvider, sourceRepository: String, rules: [HubBuildRule], isPrivate: Bool = false, active: Bool = true) async throws -> HubBuildSettings {
+        guard !rules.isEmpty else { throw HubAPIError(.invalidArgument, message: "an automated build needs at least one build rule") }
         struct Body: Encodable {
             var namespace: String; var name: String; var isPrivate: Bool; var active: Bool; var dockerhubRepoName: String
             var provider: String; var vcsRepoName: String; var buildTags: [RuleBody]
@@ -45,7 +57,7 @@ extension HubClient {
         }
         let body = try HubClient.encode(Body(
             namespace: path.namespace, name: path.name, isPrivate: isPrivate, active: active, dockerhubRepoName: path.description,
-            provider: provider, vcsRepoName: sourceRepository, buildTags: rules.map(RuleBody.init)))
+            provider: provider.rawValue, vcsRepoName: sourceRepository, buildTags: rules.map(RuleBody.init)))
         return try await json(HubBuildSettings.self, .POST, try url("/v2/repositories/\(path.ns)/\(path.repo)/autobuild/"), body: body, auth: .required)
     }
 
@@ -141,6 +153,53 @@ extension HubClient {
         try await json(HubBuildTrigger.self, .GET, try url("/v2/repositories/\(path.ns)/\(path.repo)/buildtrigger/"), auth: .required)
     }
 
+    /// Creates a repository's trigger URLs, or makes a new token when they exist (admin access needed).
+    ///
+    /// - Parameter path: The repository.
+    /// - Returns: The trigger, active, with its URLs.
+    /// - Throws: ``HubAPIError``; ``HubAPIError/Code/notFound`` when the repository has no automated build.
+    @discardableResult
+    public func createBuildTrigger(in path: HubRepositoryPath) async throws -> HubBuildTrigger {
+        try await postBuildTrigger(["active": .bool(true)], in: path)
+    }
+
+    /// Replaces a repository's trigger token: the old trigger URLs stop working (admin access needed).
+    ///
+    /// - Parameter path: The repository.
+    /// - Returns: The trigger with its new URLs.
+    /// - Throws: ``HubAPIError``.
+    @discardableResult
+    public func regenerateBuildTrigger(in path: HubRepositoryPath) async throws -> HubBuildTrigger {
+        try await postBuildTrigger(["regenerate": .bool(true), "active": .bool(true)], in: path)
+    }
+
+    /// Turns a repository's trigger URLs on or off, keeping the token (admin access needed).
+    ///
+    /// - Parameters:
+    ///   - active: Whether calls of the trigger URLs start builds.
+    ///   - path: The repository.
+    /// - Returns: The trigger as it is now.
+    /// - Throws: ``HubAPIError``.
+    @discardableResult
+    public func setBuildTriggerActive(_ active: Bool, in path: HubRepositoryPath) async throws -> HubBuildTrigger {
+        try await postBuildTrigger(["regenerate": .bool(false), "active": .bool(active)], in: path)
+    }
+
+    private func postBuildTrigger(_ body: [String: JSONScalar], in path: HubRepositoryPath) async throws -> HubBuildTrigger {
+        try await json(HubBuildTrigger.self, .POST, try url("/v2/repositories/\(path.ns)/\(path.repo)/buildtrigger/"),
+                       body: try HubClient.encode(body), auth: .required)
+    }
+
+    /// The calls of a repository's trigger URLs, newest first (admin access needed).
+    ///
+    /// - Parameters:
+    ///   - path: The repository.
+    ///   - pageSize: Items per page.
+    /// - Returns: The calls as a list; iterating throws ``HubAPIError``.
+    public func buildTriggerHistory(in path: HubRepositoryPath, pageSize: Int? = nil) -> PageSequence<HubBuildTriggerEvent> {
+        pagedList("/v2/repositories/\(path.ns)/\(path.repo)/buildtrigger/history/", pageSize: pageSize, auth: .required)
+    }
+
     /// A repository's build history, newest first.
     ///
     /// - Parameters:
@@ -233,10 +292,15 @@ extension HubClient {
 
     private struct RuleBody: Encodable {
         var name: String; var sourceType: String; var sourceName: String; var dockerfileLocation: String
+        var buildContext: String; var autobuild: Bool; var noCache: Bool
         init(_ rule: HubBuildRule) {
             name = rule.tag; sourceType = rule.sourceType.rawValue; sourceName = rule.sourceName; dockerfileLocation = rule.dockerfileLocation
+            buildContext = rule.buildContext; autobuild = rule.autobuild; noCache = !rule.buildCaching
         }
-        enum CodingKeys: String, CodingKey { case name, sourceType = "source_type", sourceName = "source_name", dockerfileLocation = "dockerfile_location" }
+        enum CodingKeys: String, CodingKey {
+            case name, sourceType = "source_type", sourceName = "source_name", dockerfileLocation = "dockerfile_location"
+            case buildContext = "build_context", autobuild, noCache = "nocache"
+        }
     }
 }
 

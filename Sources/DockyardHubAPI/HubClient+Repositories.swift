@@ -150,4 +150,23 @@ extension HubClient {
         let response = try await json(Response.self, .POST, try url("/v2/namespaces/\(path.ns)/repositories/\(path.repo)/immutabletags/verify"), body: body, auth: .required)
         return response.tags ?? []
     }
+
+    /// Stars a repository as the logged-in user (starring twice counts once).
+    ///
+    /// Docker Hub's API lists no one's starred repositories; ``HubRepository/starCount`` and
+    /// ``HubRepository/hasStarred`` tell a repository's stars.
+    ///
+    /// - Parameter path: The repository.
+    /// - Throws: ``HubAPIError``; ``HubAPIError/Code/notFound`` for a repository the caller cannot see.
+    public func star(_ path: HubRepositoryPath) async throws {
+        _ = try await send(.POST, try url("/v2/repositories/\(path.ns)/\(path.repo)/stars/"), auth: .required)
+    }
+
+    /// Takes the logged-in user's star away from a repository (nothing happens without one).
+    ///
+    /// - Parameter path: The repository.
+    /// - Throws: ``HubAPIError``.
+    public func unstar(_ path: HubRepositoryPath) async throws {
+        _ = try await send(.DELETE, try url("/v2/repositories/\(path.ns)/\(path.repo)/stars/"), auth: .required)
+    }
 }

@@ -261,8 +261,10 @@ extension HubSim {
     public static let frank = Account(username: "frank", password: "frank-password-6", personalAccessTokens: [:])
     /// `grace`: in no organization (for invites and team adds).
     public static let grace = Account(username: "grace", password: "grace-password-7", personalAccessTokens: [:])
+    /// `heidi`: in no organization; the dockyard CLI tests add her to `acme` and remove her again.
+    public static let heidi = Account(username: "heidi", password: "heidi-password-8", personalAccessTokens: [:])
     /// Every seeded user.
-    public static let seededUsers: [Account] = [alice, bob, carol, dave, erin, frank, grace]
+    public static let seededUsers: [Account] = [alice, bob, carol, dave, erin, frank, grace, heidi]
 
     /// The second-factor code of every 2FA account.
     public static let twoFactorCode = "424242"

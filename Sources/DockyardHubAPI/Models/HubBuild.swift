@@ -148,7 +148,7 @@ public struct HubBuild: Sendable, Hashable, Codable {
     }
 }
 
-/// A build rule: which source (branch or tag) builds which image tag.
+/// A build rule: which source (branch or tag) builds which image tag, and how.
 public struct HubBuildRule: Sendable, Hashable, Codable {
     /// The rule's id (`nil` for a rule not yet created).
     public var id: Int?
@@ -158,28 +158,43 @@ public struct HubBuildRule: Sendable, Hashable, Codable {
     public var sourceType: HubBuildSourceType
     /// The branch or tag name, or a `/regex/`.
     public var sourceName: String
-    /// Where the Dockerfile is, relative to the source root.
+    /// Where the Dockerfile is, relative to the source root (`/` by default).
     public var dockerfileLocation: String
+    /// The build context, relative to the source root (`/` by default).
+    public var buildContext: String
+    /// Whether a push to the source starts a build of this rule.
+    public var autobuild: Bool
+    /// Whether the build reuses cached layers (the Hub's `nocache` is the opposite).
+    public var buildCaching: Bool
 
     /// Creates a rule.
     ///
     /// - Parameters:
-    ///   - tag: The image tag to push.
+    ///   - tag: The image tag to push; `{sourceref}` for the source's name.
     ///   - sourceType: Branch or tag.
     ///   - sourceName: The source's name or `/regex/`.
     ///   - dockerfileLocation: The Dockerfile's folder.
-    public init(tag: String, sourceType: HubBuildSourceType, sourceName: String, dockerfileLocation: String = "/") {
+    ///   - buildContext: The build context's folder.
+    ///   - autobuild: Whether a push to the source builds the rule.
+    ///   - buildCaching: Whether builds reuse cached layers.
+    public init(tag: String, sourceType: HubBuildSourceType, sourceName: String, dockerfileLocation: String = "/",
+                buildContext: String = "/", autobuild: Bool = true, buildCaching: Bool = true) {
         self.tag = tag
         self.sourceType = sourceType
         self.sourceName = sourceName
         self.dockerfileLocation = dockerfileLocation
+        self.buildContext = buildContext
+        self.autobuild = autobuild
+        self.buildCaching = buildCaching
     }
 
     enum CodingKeys: String, CodingKey {
         case id, tag = "name", sourceType = "source_type", sourceName = "source_name", dockerfileLocation = "dockerfile_location"
+        case buildContext = "build_context", autobuild, noCache = "nocache"
     }
 
-    /// Decodes leniently.
+    /// Decodes leniently; a rule without `build_context`, `autobuild` or `nocache` gets the Hub's defaults
+    /// (`/`, on, caching on).
     ///
     /// - Parameter decoder: The decoder to read from.
     /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
@@ -190,8 +205,38 @@ public struct HubBuildRule: Sendable, Hashable, Codable {
         sourceType = HubBuildSourceType(rawValue: c.lenientString(.sourceType) ?? "Branch") ?? .branch
         sourceName = c.lenientString(.sourceName) ?? ""
         dockerfileLocation = c.lenientString(.dockerfileLocation) ?? "/"
+        buildContext = c.lenientString(.buildContext) ?? "/"
+        autobuild = c.lenientBool(.autobuild) ?? true
+        buildCaching = !(c.lenientBool(.noCache) ?? false)
+    }
+
+    /// Encodes with the Hub's field names (`build caching` as `nocache`).
+    ///
+    /// - Parameter encoder: The encoder to write to.
+    /// - Throws: `EncodingError` when a value cannot be encoded.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(id, forKey: .id)
+        try c.encode(tag, forKey: .tag)
+        try c.encode(sourceType, forKey: .sourceType)
+        try c.encode(sourceName, forKey: .sourceName)
+        try c.encode(dockerfileLocation, forKey: .dockerfileLocation)
+        try c.encode(buildContext, forKey: .buildContext)
+        try c.encode(autobuild, forKey: .autobuild)
+        try c.encode(!buildCaching, forKey: .noCache)
     }
 }
+
+/// Where an automated build's source code lives.
+public enum HubBuildProvider: String, Sendable, Hashable, Codable, CaseIterable {
+    /// GitHub.
+    case github
+    /// Bitbucket.
+    case bitbucket
+}
+
+/// The source provider of an automated build (``HubBuildProvider``).
+public typealias BuildProvider = HubBuildProvider
 
 /// What kind of source a build rule or trigger names.
 public enum HubBuildSourceType: String, Sendable, Hashable, Codable, CaseIterable {
@@ -207,8 +252,8 @@ public struct HubBuildSettings: Sendable, Hashable, Codable {
     public var id: Int?
     /// Whether builds are on.
     public var active: Bool
-    /// `github`, `bitbucket`, …
-    public var provider: String?
+    /// Where the source lives; `nil` for a provider this SDK does not know.
+    public var provider: HubBuildProvider?
     /// The source repository, e.g. `acme/builder-src`.
     public var sourceRepository: String?
     /// The source's web URL.
@@ -229,7 +274,7 @@ public struct HubBuildSettings: Sendable, Hashable, Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = c.lenientInt(.id)
         active = c.lenientBool(.active) ?? false
-        provider = c.lenientString(.provider)
+        provider = c.lenientString(.provider).flatMap(HubBuildProvider.init(rawValue:))
         sourceRepository = c.lenientString(.sourceRepository)
         sourceWebURL = c.lenientString(.sourceWebURL)
         rules = c.lenientArray(HubBuildRule.self, .rules)
@@ -261,5 +306,46 @@ public struct HubBuildTrigger: Sendable, Hashable, Codable {
         active = c.lenientBool(.active) ?? false
         triggerURL = c.lenientString(.triggerURL)
         sourceTriggerURL = c.lenientString(.sourceTriggerURL)
+    }
+}
+
+/// One call of a repository's trigger URL, from the trigger history.
+public struct HubBuildTriggerEvent: Sendable, Hashable, Codable {
+    /// The entry's id.
+    public var id: Int?
+    /// When the trigger URL was called.
+    public var created: Date?
+    /// The caller's address.
+    public var ipAddress: String?
+    /// The body the caller sent.
+    public var requestBody: String?
+    /// Which URL was called (`trigger_url`, `source_trigger`).
+    public var via: String?
+    /// The outcome, e.g. `Success` or `No build rules matched`.
+    public var result: String?
+    /// What was built, e.g. `bc-… -> latest`.
+    public var resultDescription: String?
+    /// The codes of the builds started.
+    public var builds: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case id, created, via, result, builds
+        case ipAddress = "ip_address", requestBody = "request_body", resultDescription = "result_desc"
+    }
+
+    /// Decodes leniently.
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = c.lenientInt(.id)
+        created = c.lenientDate(.created)
+        ipAddress = c.lenientString(.ipAddress)
+        requestBody = c.lenientString(.requestBody)
+        via = c.lenientString(.via)
+        result = c.lenientString(.result)
+        resultDescription = c.lenientString(.resultDescription)
+        builds = c.lenientArray(String.self, .builds)
     }
 }

@@ -36,7 +36,7 @@ import Foundation
         HubBuildRule(tag: "{sourceref}", sourceType: .tag, sourceName: "/^v[0-9.]+$/", dockerfileLocation: "/docker"),
     ]
     try await withHubClient(session: .login(HubLogin(username: "carol", secret: "dckr_pat_…"))) { hub in
-        let settings = try await hub.createBuildSettings(in: app, provider: "github", sourceRepository: "acme/app-src",
+        let settings = try await hub.createBuildSettings(in: app, provider: .github, sourceRepository: "acme/app-src",
                                                          rules: rules)
         print(settings.rules.map(\.tag))
     }
