@@ -119,11 +119,11 @@ struct EmbeddedRegistryPagingTests {
             let (subject, signature, sbom) = try await Self.pushReferrers(registry, client, repository: "team/signed")
             let repository = try Repository(parsing: "\(registry.host)/team/signed")
 
-            let all = try await client.referrers(of: subject, in: repository)
+            let all = try await client.referrers(of: subject, in: repository).collect()
             #expect(Set(all.map(\.digest)) == [signature, sbom])
             #expect(Set(all.compactMap(\.artifactType?.rawValue)) == ["application/vnd.example.signature", "application/vnd.example.sbom"])
 
-            let signatures = try await client.referrers(of: subject, in: repository, artifactType: MediaType(rawValue: "application/vnd.example.signature"))
+            let signatures = try await client.referrers(of: subject, in: repository, artifactType: MediaType(rawValue: "application/vnd.example.signature")).collect()
             #expect(signatures.map(\.digest) == [signature])
 
             // Both answers came from the referrers API (200), the second with the filter in the query; the tag-schema
@@ -158,7 +158,7 @@ struct EmbeddedRegistryPagingTests {
                     let (signatures, entries) = try await proxy.withScenario(.dropQuery) { proxy in
                         let mark = proxy.logMark()
                         let signatures = try await client.referrers(
-                            of: subject, in: repository, artifactType: MediaType(rawValue: "application/vnd.example.signature"))
+                            of: subject, in: repository, artifactType: MediaType(rawValue: "application/vnd.example.signature")).collect()
                         return (signatures, try await proxy.requests(since: mark).filter { $0.event == nil })
                     }
                     // The registry saw no filter and answered both referrers without the header...

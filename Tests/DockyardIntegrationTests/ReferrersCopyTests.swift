@@ -34,8 +34,8 @@ struct ReferrersCopyTests {
         let result = try await client.copyReferrers(
             of: [copied.digest] + copied.manifests.map(\.digest), from: image.repository, to: destination.repository)
         #expect(result.referrers.map(\.digest) == [sbom.digest, signature.digest])
-        #expect(try await client.referrers(of: subject.digest, in: destination.repository).map(\.digest) == [sbom.digest])
-        #expect(try await client.referrers(of: sbom.digest, in: destination.repository).map(\.digest) == [signature.digest])
+        #expect(try await client.referrers(of: subject.digest, in: destination.repository).collect().map(\.digest) == [sbom.digest])
+        #expect(try await client.referrers(of: sbom.digest, in: destination.repository).collect().map(\.digest) == [signature.digest])
         let index = try #require(try await client.manifest(for: try destination.withTag("sha256-\(subject.digest.encoded)")).index)
         #expect(index.manifests.map(\.digest) == [sbom.digest])
         #expect(index.manifests.first?.artifactType == "application/vnd.example.sbom")
@@ -45,13 +45,13 @@ struct ReferrersCopyTests {
         let plain = try ImageFixtures.reference(hub.open, "referrers-plain")
         let without = try await cli.run(["copy", "--quiet", image.description, plain.description])
         #expect(without.status == 0, "\(without.stderrText)")
-        #expect(try await client.referrers(of: subject.digest, in: plain.repository).isEmpty)
+        #expect(try await client.referrers(of: subject.digest, in: plain.repository).collect().isEmpty)
         let withReferrers = try ImageFixtures.reference(hub.open, "referrers-cli")
         let run = try await cli.run(["copy", "--json", "--referrers", image.description, withReferrers.description])
         #expect(run.status == 0, "\(run.stderrText)")
         let last = try DockyardCLI.jsonLines(run).last
         #expect(last?["referrers"]?.array?.compactMap(\.string) == [sbom.digest.description, signature.digest.description])
-        #expect(try await client.referrers(of: subject.digest, in: withReferrers.repository).map(\.digest) == [sbom.digest])
-        #expect(try await client.referrers(of: sbom.digest, in: withReferrers.repository).map(\.digest) == [signature.digest])
+        #expect(try await client.referrers(of: subject.digest, in: withReferrers.repository).collect().map(\.digest) == [sbom.digest])
+        #expect(try await client.referrers(of: sbom.digest, in: withReferrers.repository).collect().map(\.digest) == [signature.digest])
     }
 }

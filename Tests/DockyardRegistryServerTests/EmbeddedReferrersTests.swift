@@ -48,7 +48,7 @@ struct EmbeddedReferrersTests {
                 #expect(try await client.tags(in: repository).collect() == ["v1"])
 
                 registry.hooks.reset()
-                let all = try await client.referrers(of: attached.subject.digest, in: repository)
+                let all = try await client.referrers(of: attached.subject.digest, in: repository).collect()
                 #expect(all.map(\.digest) == [attached.sbom.digest])
                 #expect(all.first?.artifactType == Self.sbomType)
                 #expect(all.first?.annotations?["kind"] == "sbom")
@@ -56,9 +56,9 @@ struct EmbeddedReferrersTests {
                 #expect(registry.hooks.requestCount(.referrers, method: "GET") == 1)
                 #expect(registry.hooks.requestCount(.manifest) == 0)
 
-                let signatures = try await client.referrers(of: attached.sbom.digest, in: repository, artifactType: Self.signatureType)
+                let signatures = try await client.referrers(of: attached.sbom.digest, in: repository, artifactType: Self.signatureType).collect()
                 #expect(signatures.map(\.digest) == [attached.signature.digest])
-                #expect(try await client.referrers(of: attached.sbom.digest, in: repository, artifactType: Self.sbomType).isEmpty)
+                #expect(try await client.referrers(of: attached.sbom.digest, in: repository, artifactType: Self.sbomType).collect().isEmpty)
                 #expect(registry.hooks.requestCount(.referrers, method: "GET") == 3)
                 #expect(registry.hooks.requestCount(.manifest) == 0)
             }
@@ -81,8 +81,8 @@ struct EmbeddedReferrersTests {
                 #expect(result.totals.transferred == 0)  // same registry: every blob mounted
 
                 registry.hooks.reset()
-                #expect(try await client.referrers(of: attached.subject.digest, in: destination.repository).map(\.digest) == [attached.sbom.digest])
-                #expect(try await client.referrers(of: attached.sbom.digest, in: destination.repository).map(\.digest) == [attached.signature.digest])
+                #expect(try await client.referrers(of: attached.subject.digest, in: destination.repository).collect().map(\.digest) == [attached.sbom.digest])
+                #expect(try await client.referrers(of: attached.sbom.digest, in: destination.repository).collect().map(\.digest) == [attached.signature.digest])
                 #expect(registry.hooks.requestCount(.manifest) == 0)
                 #expect(try await client.tags(in: destination.repository).collect() == ["v1"])
                 // Byte for byte: the same digests at the destination.

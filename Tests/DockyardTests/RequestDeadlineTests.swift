@@ -49,7 +49,7 @@ struct RequestDeadlineTests {
         _ = try? await client.manifestDescriptor(for: reference)
         _ = try? await client.tags(in: reference.repository).collect()
         _ = try? await client.catalog(registry: Self.registry).collect()
-        _ = try? await client.referrers(of: ContentDigest.sha256(of: Array("x".utf8)), in: reference.repository)
+        _ = try? await client.referrers(of: ContentDigest.sha256(of: Array("x".utf8)), in: reference.repository).collect()
         _ = try? await client.ping(registry: Self.registry)
         let sent = transport.sent
         #expect(sent.count >= 6, "\(sent.map(\.url))")

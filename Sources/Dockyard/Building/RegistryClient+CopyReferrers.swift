@@ -54,7 +54,7 @@ extension RegistryClient {
             var next: [ContentDigest] = []
             for subject in level {
                 result.subjects.append(subject)
-                let found = try await referrers(of: subject, in: source, artifactType: depth == 0 ? artifactType : nil)
+                let found = try await referrers(of: subject, in: source, artifactType: depth == 0 ? artifactType : nil).collect()
                 for referrer in found where seen.insert(referrer.digest).inserted {
                     let moved = try await transfer(
                         from: image(try ImageReference(repository: source, digest: referrer.digest)),
