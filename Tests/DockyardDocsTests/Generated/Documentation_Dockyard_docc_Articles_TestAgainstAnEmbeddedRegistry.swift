@@ -20,8 +20,8 @@ import Testing
     }
 }
 
-// Documentation/Dockyard.docc/Articles/TestAgainstAnEmbeddedRegistry.md:63
-@Sendable private func Documentation_Dockyard_docc_Articles_TestAgainstAnEmbeddedRegistry_line63() async throws {
+// Documentation/Dockyard.docc/Articles/TestAgainstAnEmbeddedRegistry.md:66
+@Sendable private func Documentation_Dockyard_docc_Articles_TestAgainstAnEmbeddedRegistry_line66() async throws {
 
     func armFaults(on registry: EmbeddedRegistry) async {
         registry.hooks.failNext(2, method: "GET", route: .blob, status: 503)   // the next two blob downloads fail
