@@ -2,6 +2,7 @@
 //
 //   swift run -c release dockyard-bench                      # every benchmark
 //   swift run -c release dockyard-bench references [-n N]    # one benchmark, N operations per mode
+//   dockyard-bench --reference-inputs | go-reference          # Go's distribution/reference on the same inputs
 //
 // Each benchmark prints one line per case: name, operations, total time and nanoseconds per operation.
 
@@ -142,6 +143,10 @@ while let argument = arguments.popFirst() {
     case "-n", "--operations":
         guard let value = arguments.popFirst().flatMap({ Int($0) }), value > 0 else { usage() }
         operationsOverride = value
+    case "--reference-inputs":
+        // The inputs of `references`, one a line, for the Go harness (Benchmarks/go-reference) to parse the same.
+        for input in referenceInputs { print(input) }
+        exit(0)
     case "-h", "--help":
         usage()
     default:
