@@ -108,7 +108,8 @@ extension EmbeddedRegistry {
         public var method: String
         /// The path and query as requested.
         public var target: String
-        /// The status sent.
+        /// The status sent, or ``clientClosedRequest`` when the request never ended (the client went away in the
+        /// middle of its body) and no response was sent.
         public var status: Int
         /// Body bytes received.
         public var bytesIn: Int64
@@ -120,6 +121,9 @@ extension EmbeddedRegistry {
         public var remote: String
         /// The user that authenticated, if any.
         public var user: String?
+
+        /// The ``status`` of a request whose client went away before the request ended: 499, as nginx logs it.
+        public static let clientClosedRequest = 499
 
         /// One line: `remote user "METHOD target" status in/out duration`.
         public var description: String {

@@ -83,6 +83,9 @@ final class ByteCounter {
 final class RequestBody {
     private var iterator: NIOAsyncChannelInboundStream<HTTPServerRequestPart>.AsyncIterator
     private var inBody = false
+    /// Whether the connection failed before the current request's end arrived (the client went away, or sent what
+    /// is not HTTP). No response may follow: NIO's protocol error handler has answered one already where it could.
+    private(set) var isBroken = false
     /// Body bytes read so far for the current request.
     private(set) var received: Int64 = 0
 
@@ -105,8 +108,17 @@ final class RequestBody {
     /// The next piece of the body, nil at its end.
     func next() async throws -> ByteBuffer? {
         guard inBody else { return nil }
-        guard let part = try await iterator.next() else {
+        let next: HTTPServerRequestPart?
+        do {
+            next = try await iterator.next()
+        } catch {
             inBody = false
+            isBroken = true
+            throw error
+        }
+        guard let part = next else {
+            inBody = false
+            isBroken = true
             throw RequestBodyError.connectionClosed
         }
         switch part {
@@ -169,6 +181,14 @@ struct HTTPConnection {
                 // Whatever the handler left unread is dropped, within a bound; beyond it the connection closes.
                 if !body.isComplete {
                     if (try? await body.drain(limit: 1 << 20)) != true { response.close = true }
+                }
+                // The request never ended (a cut connection, a malformed body): answering now would be a second
+                // response after NIO's own `400` (which its pipeline refuses), or one to nobody. Log it and close.
+                if body.isBroken {
+                    router.log(
+                        request, status: EmbeddedRegistry.RequestRecord.clientClosedRequest, bytesIn: body.received,
+                        bytesOut: 0, duration: started.duration(to: .now))
+                    return
                 }
                 let keepAlive = head.isKeepAlive && !response.close
                 var headers = response.headers

@@ -1,6 +1,7 @@
 import DockyardRegistryServer
 import DockyardTestSupport
 import Foundation
+import NIOConcurrencyHelpers
 import Testing
 
 /// Issue 8 audit, on the server side: a client's numbers never trap the embedded registry (it runs inside the test
@@ -21,6 +22,51 @@ struct EmbeddedRegistryWireNumberTests {
             #expect(patch.status == 416, "\(patch.status) \(patch.text)")
             let ping = try await ControlHTTP.get(registry.url.appendingPathComponent("v2/"))
             #expect(ping.status == 200)
+        }
+    }
+
+    /// How a raw client breaks off its PATCH after 1,000 body bytes: `eof` announces 100,000 bytes and shuts its
+    /// side; `badchunk` sends a chunked body whose second chunk size is not a number (NIO answers that `400` itself
+    /// on the open connection, and a second response used to trip its pipeline's assertion, which ends a debug test
+    /// process).
+    @Test("A PATCH body that breaks off gets no second response; the request is logged 499 and the registry lives on",
+          arguments: ["eof", "badchunk"])
+    func bodyBreaksOff(how: String) async throws {
+        let records = NIOLockedValueBox<[EmbeddedRegistry.RequestRecord]>([])
+        let configuration = EmbeddedRegistry.Configuration(requestLog: { record in records.withLockedValue { $0.append(record) } })
+        try await EmbeddedRegistry.withRegistry(configuration) { registry in
+            let start = try await ControlHTTP.send("POST", registry.url.appendingPathComponent("v2/team/app/blobs/uploads/"))
+            #expect(start.status == 202)
+            let location = try #require(start.headers["location"])
+            let session = try #require(URL(string: location, relativeTo: registry.url)?.absoluteURL)
+            let target = session.path + (session.query.map { "?" + $0 } ?? "")
+            let script = """
+                import socket, sys
+                host, port, target, how = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+                s = socket.create_connection((host, port), timeout=10)
+                head = "PATCH %s HTTP/1.1\\r\\nHost: %s:%d\\r\\nContent-Type: application/octet-stream\\r\\n" % (target, host, port)
+                if how == "eof":
+                    s.sendall((head + "Content-Length: 100000\\r\\n\\r\\n").encode() + b"x" * 1000)
+                    s.shutdown(socket.SHUT_WR)
+                else:
+                    s.sendall((head + "Transfer-Encoding: chunked\\r\\n\\r\\n3e8\\r\\n").encode() + b"x" * 1000 + b"\\r\\nzz\\r\\n")
+                try:
+                    while s.recv(65536):
+                        pass
+                except ConnectionResetError:
+                    pass
+                s.close()
+                """
+            let port = try #require(registry.url.port)
+            let cut = try await ProcessRunner.run("python3", arguments: ["-c", script, "127.0.0.1", String(port), target, how])
+            #expect(cut.succeeded, "\(cut.stderrText)")
+            let ping = try await ControlHTTP.get(registry.url.appendingPathComponent("v2/"))
+            #expect(ping.status == 200)
+            let status = try await ControlHTTP.get(session)
+            #expect(status.status == 204, "\(status.status) \(status.text)")
+            let patches = records.withLockedValue { $0 }.filter { $0.method == "PATCH" }
+            #expect(patches.map(\.status) == [EmbeddedRegistry.RequestRecord.clientClosedRequest], "\(patches)")
+            #expect(patches.first?.bytesIn == 1000)
         }
     }
 }
