@@ -1,6 +1,7 @@
 import Dockyard
 import DockyardTestSupport
 import Foundation
+import Testing
 
 /// The world the article "Docker Hub from start to finish" (DockerHubGuide.md) runs in, for the guide tests: the
 /// shared hubsim, plus a token registry of the test's own that stands in for `docker.io` and reports its pushes to
@@ -93,9 +94,18 @@ struct HubGuideWorld: Sendable {
     }
 
     /// Whether an anonymous caller sees `path` on hubsim (a private repository answers 404).
+    ///
+    /// Anonymous callers share one rate-limit bucket per address, which another suite may shrink for a few seconds
+    /// (HubIntegrationTests' 429 test): a 429 is asked again, until a deadline.
     func isVisibleAnonymously(_ path: HubRepositoryPath) async throws -> Bool {
-        let answer = try await ControlHTTP.send("GET", hub.endpoint("/v2/repositories/\(path.namespace)/\(path.name)/"))
-        return answer.status == 200
+        var status = 0
+        try await Waiting.until("hubsim answers an anonymous GET of \(path) with something but 429", timeout: .seconds(30)) {
+            status = try await ControlHTTP.send("GET", hub.endpoint("/v2/repositories/\(path.namespace)/\(path.name)/")).status
+            if status == 429 { try await Task.sleep(for: .milliseconds(500)) }
+            return (status != 429, "HTTP \(status)")
+        }
+        #expect([200, 404].contains(status), "hubsim answered HTTP \(status) for \(path)")
+        return status == 200
     }
 
     /// Removes what the guide created on the shared hubsim; errors are ignored (the test already reported them).
