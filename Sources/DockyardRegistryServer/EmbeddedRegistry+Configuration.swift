@@ -108,8 +108,7 @@ extension EmbeddedRegistry {
         public var method: String
         /// The path and query as requested.
         public var target: String
-        /// The status sent, or ``clientClosedRequest`` when the request never ended (the client went away in the
-        /// middle of its body) and no response was sent.
+        /// The status sent.
         public var status: Int
         /// Body bytes received.
         public var bytesIn: Int64
@@ -121,9 +120,6 @@ extension EmbeddedRegistry {
         public var remote: String
         /// The user that authenticated, if any.
         public var user: String?
-
-        /// The ``status`` of a request whose client went away before the request ended: 499, as nginx logs it.
-        public static let clientClosedRequest = 499
 
         /// One line: `remote user "METHOD target" status in/out duration`.
         public var description: String {

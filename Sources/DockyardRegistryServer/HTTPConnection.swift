@@ -83,11 +83,13 @@ final class ByteCounter {
 final class RequestBody {
     private var iterator: NIOAsyncChannelInboundStream<HTTPServerRequestPart>.AsyncIterator
     private var inBody = false
-    /// Whether the connection failed before the current request's end arrived (the client went away, or sent what
-    /// is not HTTP). No response may follow: NIO's protocol error handler has answered one already where it could.
-    private(set) var isBroken = false
     /// Body bytes read so far for the current request.
     private(set) var received: Int64 = 0
+    /// Whether reading the connection failed (a malformed request, or a client that left in the middle of a body).
+    /// NIO's protocol error handler has then answered the request itself (400) or the connection is gone, so no
+    /// response of ours may follow: a second response to one request is a protocol violation (and traps NIO's
+    /// pipeline handler in debug builds).
+    private(set) var failed = false
 
     init(_ iterator: NIOAsyncChannelInboundStream<HTTPServerRequestPart>.AsyncIterator) {
         self.iterator = iterator
@@ -108,17 +110,16 @@ final class RequestBody {
     /// The next piece of the body, nil at its end.
     func next() async throws -> ByteBuffer? {
         guard inBody else { return nil }
-        let next: HTTPServerRequestPart?
+        let part: HTTPServerRequestPart?
         do {
-            next = try await iterator.next()
+            part = try await iterator.next()
         } catch {
             inBody = false
-            isBroken = true
+            failed = true
             throw error
         }
-        guard let part = next else {
+        guard let part else {
             inBody = false
-            isBroken = true
             throw RequestBodyError.connectionClosed
         }
         switch part {
@@ -182,12 +183,9 @@ struct HTTPConnection {
                 if !body.isComplete {
                     if (try? await body.drain(limit: 1 << 20)) != true { response.close = true }
                 }
-                // The request never ended (a cut connection, a malformed body): answering now would be a second
-                // response after NIO's own `400` (which its pipeline refuses), or one to nobody. Log it and close.
-                if body.isBroken {
-                    router.log(
-                        request, status: EmbeddedRegistry.RequestRecord.clientClosedRequest, bytesIn: body.received,
-                        bytesOut: 0, duration: started.duration(to: .now))
+                // The connection failed under the request (see `RequestBody.failed`): nothing more is written.
+                if body.failed {
+                    router.log(request, status: 400, bytesIn: body.received, bytesOut: 0, duration: started.duration(to: .now))
                     return
                 }
                 let keepAlive = head.isKeepAlive && !response.close
