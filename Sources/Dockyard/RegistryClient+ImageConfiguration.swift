@@ -1,3 +1,4 @@
+import DockyardImageBuilder
 import DockyardManifests
 import DockyardReferences
 
@@ -11,16 +12,28 @@ extension RegistryClient {
     /// ```
     ///
     /// For a multi-platform image the manifest of `platform` is chosen from the index (the host's platform when
-    /// `nil`). The configuration blob is read with a size limit and its digest is verified.
+    /// `nil`). A single-platform image has one configuration: with `platform` `nil` it is returned whatever its
+    /// platform; when you name a platform (`.current` included) that the image cannot run on, the call throws
+    /// rather than return another platform's configuration. The configuration blob is read with a size limit and
+    /// its digest is verified.
     ///
     /// - Parameters:
     ///   - reference: The image, by tag or digest.
-    ///   - platform: The platform to choose from an index; the host's by default.
+    ///   - platform: The platform to choose from an index, and to require of a single-platform image; `nil` for
+    ///     the host's entry of an index, or a single-platform image's only configuration.
     /// - Returns: The decoded configuration.
-    /// - Throws: ``RegistryError`` (for example `manifestUnknown` for a missing tag), `LayerError` when the image
-    ///   has no such platform or its config is not an image configuration, `BlobTransferError`, `AuthError`,
-    ///   `TransportError`.
+    /// - Throws: ``RegistryError`` (for example `manifestUnknown` for a missing tag), `LayerError` with code
+    ///   `platformUnavailable` when the image has no image for `platform` (an index without such an entry, or a
+    ///   single-platform image built for another platform) or `invalidValue` when its config is not an image
+    ///   configuration, `BlobTransferError`, `AuthError`, `TransportError`.
     public func imageConfiguration(for reference: ImageReference, platform: Platform? = nil) async throws -> ImageConfiguration {
-        try await configuration(of: .registry(reference), platform: platform).configuration
+        let (blob, fromIndex) = try await configurationBlob(of: .registry(reference), platform: platform)
+        let found = blob.configuration.platform
+        if let platform, !fromIndex, !platform.canRun(found) {
+            throw LayerError(
+                .platformUnavailable,
+                "\(reference) is a single-platform image for \(found), not \(platform); ask for \(found), or for no platform to read it whatever its platform")
+        }
+        return blob.configuration
     }
 }

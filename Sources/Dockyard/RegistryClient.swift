@@ -258,6 +258,20 @@ public final class RegistryClient: Sendable {
         response = try await exchange(attempt, registry: registry)
         try checkOrigin(of: response, for: attempt, registry: registry)
         if response.status == .unauthorized,
+           let challenge = AuthChallenge.parse(headers: response.headers).first,
+           challenge.scheme == .bearer, challenge.parameters["error"] == "insufficient_scope"
+        {
+            // The token of this challenge round was refused for its scope too: the account lacks the access. (The
+            // authenticator decides this on the first refusal when the token is fresh; an older token is renewed
+            // once, and its replacement's refusal is final, however long the round took.)
+            await response.body.drain()
+            throw AuthError(
+                .insufficientScope,
+                message: "registry \(registry) refused a new token for \(Scope.merged(scopes).map(\.description).joined(separator: " ")); "
+                    + "the account lacks this access",
+                registry: registry, status: 401)
+        }
+        if response.status == .unauthorized,
            AuthChallenge.parse(headers: response.headers).first?.scheme == .basic
         {
             // Basic credentials sent and refused: ask the authenticator, which reports them as invalid.

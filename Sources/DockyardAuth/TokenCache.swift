@@ -48,7 +48,8 @@ public actor TokenCache {
     private var nextID: UInt64 = 0
     /// Requests waiting on a fetch in flight, per key; lets a test release a gated fetch once every waiter queued.
     private(set) var waitingOnFetch: [Key: Int] = [:]
-    private let now: @Sendable () -> ContinuousClock.Instant
+    /// The clock that judges freshness (the authenticator judges a token's age by it too).
+    nonisolated let now: @Sendable () -> ContinuousClock.Instant
 
     /// Creates an empty cache.
     ///

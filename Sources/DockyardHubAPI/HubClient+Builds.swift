@@ -229,9 +229,9 @@ extension HubClient {
     ///   - path: The repository.
     ///   - pollInterval: How often to ask.
     ///   - timeout: When to give up; `nil` waits for ever.
-    /// - Returns: The status changes; the stream throws ``HubAPIError`` (a ``HubAPIError/Code/serverError`` is
-    ///   asked again at the next poll, up to ``buildPollServerErrorLimit`` times in a row; a timeout throws
-    ///   ``HubAPIError/Code/unexpectedStatus``).
+    /// - Returns: The status changes; the stream throws ``HubAPIError`` (after a ``HubAPIError/Code/serverError``
+    ///   the build is asked again at the next poll, until ``buildPollServerErrorLimit`` server errors come in a row,
+    ///   and the last of them is thrown; a timeout throws ``HubAPIError/Code/unexpectedStatus``).
     public func buildStatusUpdates(for buildCode: String, in path: HubRepositoryPath, pollInterval: Duration = .seconds(1), timeout: Duration? = nil) -> AsyncThrowingStream<HubBuild, any Error> {
         let client = self
         return AsyncThrowingStream { continuation in
@@ -271,7 +271,8 @@ extension HubClient {
         }
     }
 
-    /// How many server errors (5xx) in a row a build poll tolerates before it gives up.
+    /// How many server errors (5xx) in a row end a build poll: the one that reaches this count is thrown, the ones
+    /// before it are asked again at the next poll.
     public static let buildPollServerErrorLimit = 3
 
     /// Waits for a build to end.

@@ -37,8 +37,9 @@ struct PageEnvelope<Item: Decodable>: Decodable {
 extension HubClient {
     /// A list in the Django REST style (`{count, next, previous, results}`, also `{total, …}`), following `next`.
     ///
-    /// A `next` link on the Hub's own origin is followed as given; one on another origin is not (credentials
-    /// must not go there), and the next page number is asked of the Hub's origin instead.
+    /// A `next` link on the Hub's own origin is followed as given. One on another origin is refused with
+    /// ``HubAPIError/Code/invalidResponse`` and nothing is sent to it: the session token must not go there, and
+    /// guessing the page on the Hub's origin instead could skip or repeat items.
     func pagedList<Item: Decodable & Sendable>(
         _ path: String,
         query: [URLQueryItem] = [],
@@ -50,29 +51,31 @@ extension HubClient {
         return PageSequence(pageSize: pageSize ?? configuration.pageSize) { (cursor: HubPageCursor?, size: Int?) in
             let size = size ?? client.configuration.pageSize
             let requestURL: URL
-            let pageNumber: Int
             switch cursor {
             case .url(let next):
                 requestURL = next
-                pageNumber = HubClient.pageNumber(in: next) ?? 2
             case .page(let number):
-                pageNumber = number
                 requestURL = try client.url(path, query: query + [
                     URLQueryItem(name: "page", value: String(number)), URLQueryItem(name: pageSizeName, value: String(size)),
                 ])
             case .offset, nil:
-                pageNumber = 1
                 requestURL = try client.url(path, query: query + [URLQueryItem(name: pageSizeName, value: String(size))])
             }
             let envelope = try await client.json(PageEnvelope<Item>.self, .GET, requestURL, auth: auth)
             var next: HubPageCursor?
             if let link = envelope.next, !link.isEmpty {
-                if let linkURL = URL(string: link, relativeTo: client.configuration.baseURL)?.absoluteURL, client.isHubOrigin(linkURL) {
-                    next = .url(linkURL)
-                } else if pageNumber < Int.max {
-                    // (A `page=` value of Int.max from the server ends the list rather than overflowing.)
-                    next = .page(pageNumber + 1)
+                guard let linkURL = URL(string: link, relativeTo: client.configuration.baseURL)?.absoluteURL, linkURL.isAbsoluteHTTP else {
+                    throw HubAPIError(.invalidResponse, message: "the Hub's link to the next page is not an http(s) URL",
+                                      method: "GET", url: HubAPIError.redacted(requestURL))
                 }
+                guard client.isHubOrigin(linkURL) else {
+                    throw HubAPIError(
+                        .invalidResponse,
+                        message: "the Hub's link to the next page points to another origin (\(HubAPIError.origin(of: linkURL, "next page"))); "
+                            + "it was not followed, so nothing was sent there. Check that the configured base URL is the origin the Hub names in its links",
+                        method: "GET", url: HubAPIError.redacted(requestURL))
+                }
+                next = .url(linkURL)
             }
             return HubFetchedPage(items: envelope.results, next: next, totalCount: envelope.count)
         }
@@ -86,6 +89,7 @@ extension HubClient {
         }
     }
 
+    /// The `page` query value of a URL, if it is a number.
     static func pageNumber(in url: URL) -> Int? {
         URLComponents(url: url, resolvingAgainstBaseURL: false)?.queryItems?.first { $0.name == "page" }?.value.flatMap { Int($0) }
     }

@@ -27,6 +27,9 @@ public struct LayerError: Error, Sendable, CustomStringConvertible {
         public static let compression = Code("compression")
         /// An option or configuration value is out of range or malformed.
         public static let invalidValue = Code("invalidValue")
+        /// The image has no manifest for the platform asked for: an index without a matching entry, or a
+        /// single-platform image built for another platform.
+        public static let platformUnavailable = Code("platformUnavailable")
     }
 
     /// What went wrong.

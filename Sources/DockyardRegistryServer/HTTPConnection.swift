@@ -85,6 +85,11 @@ final class RequestBody {
     private var inBody = false
     /// Body bytes read so far for the current request.
     private(set) var received: Int64 = 0
+    /// Whether reading the connection failed (a malformed request, or a client that left in the middle of a body).
+    /// NIO's protocol error handler has then answered the request itself (400) or the connection is gone, so no
+    /// response of ours may follow: a second response to one request is a protocol violation (and traps NIO's
+    /// pipeline handler in debug builds).
+    private(set) var failed = false
 
     init(_ iterator: NIOAsyncChannelInboundStream<HTTPServerRequestPart>.AsyncIterator) {
         self.iterator = iterator
@@ -105,7 +110,15 @@ final class RequestBody {
     /// The next piece of the body, nil at its end.
     func next() async throws -> ByteBuffer? {
         guard inBody else { return nil }
-        guard let part = try await iterator.next() else {
+        let part: HTTPServerRequestPart?
+        do {
+            part = try await iterator.next()
+        } catch {
+            inBody = false
+            failed = true
+            throw error
+        }
+        guard let part else {
             inBody = false
             throw RequestBodyError.connectionClosed
         }
@@ -169,6 +182,11 @@ struct HTTPConnection {
                 // Whatever the handler left unread is dropped, within a bound; beyond it the connection closes.
                 if !body.isComplete {
                     if (try? await body.drain(limit: 1 << 20)) != true { response.close = true }
+                }
+                // The connection failed under the request (see `RequestBody.failed`): nothing more is written.
+                if body.failed {
+                    router.log(request, status: 400, bytesIn: body.received, bytesOut: 0, duration: started.duration(to: .now))
+                    return
                 }
                 let keepAlive = head.isKeepAlive && !response.close
                 var headers = response.headers

@@ -25,11 +25,14 @@ actor CountingFetcher {
     }
 }
 
-/// A token service stand-in whose first fetch waits at a gate until the test opens it; later fetches do not wait.
+/// A token service stand-in whose fetches wait at a gate until the test opens it; fetches after that do not wait.
+///
+/// Every fetch that waits is released by ``open()``, not only the first: when a broken cache starts more than one
+/// fetch, the test opens the gate, its check fails, and it ends instead of hanging on a fetch nobody releases.
 actor GatedFetcher {
     private(set) var fetches = 0
     private var isOpen = false
-    private var waiting: CheckedContinuation<Void, Never>?
+    private var waiting: [CheckedContinuation<Void, Never>] = []
     let failFirst: Bool
 
     init(failFirst: Bool = false) { self.failFirst = failFirst }
@@ -37,15 +40,33 @@ actor GatedFetcher {
     func fetch() async throws -> Token {
         fetches += 1
         let number = fetches
-        if !isOpen { await withCheckedContinuation { waiting = $0 } }
+        if !isOpen { await withCheckedContinuation { waiting.append($0) } }
         if failFirst && number == 1 { throw AuthError(.tokenServiceFailed, message: "fetch \(number) failed") }
         return Token(value: "token-\(number)", lifetime: .seconds(60), expiresAt: .now + .seconds(60))
     }
 
     func open() {
         isOpen = true
-        waiting?.resume()
-        waiting = nil
+        for continuation in waiting { continuation.resume() }
+        waiting = []
+    }
+
+    /// Waits until `condition` holds for the fetch count and the cache's queue, then opens the gate. The gate is
+    /// opened also when the wait times out, so that every fetch ends and the timeout reaches the test as its failure.
+    nonisolated func openWhen(
+        _ what: String, cache: TokenCache, key: TokenCache.Key, _ condition: @escaping @Sendable (Int, Int) -> Bool
+    ) async throws {
+        do {
+            try await Waiting.until(what) {
+                let fetches = await self.fetches
+                let queued = await cache.waitingOnFetch[key] ?? 0
+                return (condition(fetches, queued), "\(fetches) fetches, \(queued) queued")
+            }
+        } catch {
+            await open()
+            throw error
+        }
+        await open()
     }
 }
 
@@ -111,8 +132,9 @@ struct TokenCacheTests {
     }
 
     /// Deterministic: the fetch is held at a gate until the other 49 requests are queued on it, so every one of
-    /// them really arrived while the fetch was in flight.
-    @Test func concurrentRequestsShareOneFetch() async throws {
+    /// them really arrived while the fetch was in flight. A cache that fetches once per request fails the wait
+    /// ("50 fetches, 49 queued") after its deadline; the time limit only bounds a hang.
+    @Test(.timeLimit(.minutes(2))) func concurrentRequestsShareOneFetch() async throws {
         let cache = TokenCache()
         let fetcher = GatedFetcher()
         let key = self.key
@@ -120,12 +142,9 @@ struct TokenCacheTests {
             for _ in 0..<50 {
                 group.addTask { try await cache.token(for: key) { try await fetcher.fetch() }.value }
             }
-            try await Waiting.until("one fetch started and 49 requests queued on it") {
-                let fetches = await fetcher.fetches
-                let queued = await cache.waitingOnFetch[key] ?? 0
-                return (fetches == 1 && queued == 49, "\(fetches) fetches, \(queued) queued")
+            try await fetcher.openWhen("one fetch started and 49 requests queued on it", cache: cache, key: key) { fetches, queued in
+                fetches == 1 && queued == 49
             }
-            await fetcher.open()
             return try await group.reduce(into: [String]()) { $0.append($1) }
         }
         #expect(values.count == 50)
@@ -144,7 +163,7 @@ struct TokenCacheTests {
         #expect(await cache.count == 2)
     }
 
-    @Test func failedFetchReachesEveryWaiterAndIsNotCached() async throws {
+    @Test(.timeLimit(.minutes(2))) func failedFetchReachesEveryWaiterAndIsNotCached() async throws {
         let cache = TokenCache()
         let fetcher = GatedFetcher(failFirst: true)
         let key = self.key
@@ -159,12 +178,9 @@ struct TokenCacheTests {
                     }
                 }
             }
-            try await Waiting.until("one fetch started and 9 requests queued on it") {
-                let fetches = await fetcher.fetches
-                let queued = await cache.waitingOnFetch[key] ?? 0
-                return (fetches == 1 && queued == 9, "\(fetches) fetches, \(queued) queued")
+            try await fetcher.openWhen("one fetch started and 9 requests queued on it", cache: cache, key: key) { fetches, queued in
+                fetches == 1 && queued == 9
             }
-            await fetcher.open()
             return try await group.reduce(into: [AuthError.Code?]()) { $0.append($1) }
         }
         // Every waiter gets the fetch's own error, not a success and not another error.

@@ -222,7 +222,10 @@ struct RegistryAuthenticatorTests {
 
     @Test func freshTokenRefusedForInsufficientScopeIsReported() async throws {
         let stub = StubTransport { _ in (.ok, #"{"token":"t","expires_in":300}"#) }
-        let authenticator = RegistryAuthenticator(transport: stub, credentials: AnonymousCredentials())
+        // The token's age is judged by the cache's clock, which does not move here: the token is 0 s old.
+        let clock = ManualClock()
+        let authenticator = RegistryAuthenticator(
+            transport: stub, credentials: AnonymousCredentials(), cache: TokenCache(now: { clock.now }))
         let scopes = [Scope.repository("alice/app", actions: [.pull, .push])]
         let plain: HTTPHeaders = ["WWW-Authenticate": #"Bearer realm="https://auth.example/token",service="s""#]
         let header = try await authenticator.authorization(afterChallenge: plain, forRegistry: "r.example", scopes: scopes)
@@ -235,5 +238,33 @@ struct RegistryAuthenticatorTests {
         } throws: { error in
             (error as? AuthError)?.code == .insufficientScope
         }
+        #expect(stub.sent.count == 1)
+    }
+
+    @Test("insufficient_scope on a token older than 5 s fetches a new token instead of failing (the cache's clock decides)")
+    func olderTokenRefusedForInsufficientScopeIsRenewed() async throws {
+        let counter = Mutex(0)
+        let stub = StubTransport { _ in
+            let number = counter.withLock { value in
+                value += 1
+                return value
+            }
+            return (.ok, #"{"token":"t\#(number)","expires_in":300}"#)
+        }
+        let clock = ManualClock()
+        let authenticator = RegistryAuthenticator(
+            transport: stub, credentials: AnonymousCredentials(), cache: TokenCache(now: { clock.now }))
+        let scopes = [Scope.repository("alice/app", actions: [.pull, .push])]
+        let plain: HTTPHeaders = ["WWW-Authenticate": #"Bearer realm="https://auth.example/token",service="s""#]
+        let header = try await authenticator.authorization(afterChallenge: plain, forRegistry: "r.example", scopes: scopes)
+        #expect(header == "Bearer t1")
+        clock.advance(by: .seconds(6))
+        let denied: HTTPHeaders = [
+            "WWW-Authenticate":
+                #"Bearer realm="https://auth.example/token",service="s",scope="repository:alice/app:pull,push",error="insufficient_scope""#
+        ]
+        let renewed = try await authenticator.authorization(afterChallenge: denied, forRegistry: "r.example", scopes: scopes, rejecting: header)
+        #expect(renewed == "Bearer t2")
+        #expect(stub.sent.count == 2)
     }
 }

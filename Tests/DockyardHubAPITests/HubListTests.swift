@@ -31,7 +31,7 @@ struct HubListTests {
         #expect(ids == [10, 11, 20, 21, 30, 31])
     }
 
-    @Test("a next link to another origin is not followed; the page number is asked of the Hub")
+    @Test("a next link to another origin is refused with a typed error; nothing is sent there")
     func foreignNext() async throws {
         let transport = ScriptedTransport { request in
             let page = HubListTests.page(request)
@@ -40,7 +40,10 @@ struct HubListTests {
         }
         let client = try HubClient(transport: transport)
         try await client.login(.session(HubToken(accessToken: "a.b.c")))
-        #expect(try await client.teams(of: "acme").collect().map(\.id) == [1, 2])
+        let error = await #expect(throws: HubAPIError.self) { _ = try await client.teams(of: "acme").collect() }
+        #expect(error?.code == .invalidResponse)
+        #expect(error?.description.contains("evil.example") == true)
+        #expect(transport.requests.count == 1)
         #expect(transport.requests.allSatisfy { $0.url.host == "hub.docker.com" })
     }
 
@@ -223,18 +226,19 @@ struct HubRequestURLTests {
         #expect(transport.requests.isEmpty)
     }
 
-    @Test("a foreign next link on page Int.max ends the list instead of overflowing")
-    func lastPageNumber() async throws {
+    @Test("a foreign next link on a later page ends the list with an error; nothing is sent there")
+    func foreignNextLater() async throws {
         let transport = ScriptedTransport { request in
-            // Page 1 links to page Int.max on the Hub; that page links to another origin, so the client would
-            // ask the Hub for page Int.max + 1.
+            // Page 1 links to page Int.max on the Hub; that page links to another origin.
             let next = HubListTests.page(request) == 1 ? "https://hub.docker.com/v2/orgs/acme/groups?page=\(Int.max)" : "https://evil.example/x"
             return (200, [:], #"{"next":"\#(next)","results":[{"id":\#(HubListTests.page(request) == 1 ? 1 : 2),"name":"t"}]}"#)
         }
         let client = try HubClient(transport: transport)
         try await client.login(.session(HubToken(accessToken: "a.b.c")))
-        #expect(try await client.teams(of: "acme").collect().map(\.id) == [1, 2])
+        let error = await #expect(throws: HubAPIError.self) { _ = try await client.teams(of: "acme").collect() }
+        #expect(error?.code == .invalidResponse)
         #expect(transport.requests.count == 2)
+        #expect(transport.requests.allSatisfy { $0.url.host == "hub.docker.com" })
     }
 }
 

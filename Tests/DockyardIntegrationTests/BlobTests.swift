@@ -68,38 +68,41 @@ struct BlobTests {
         #expect(second.outcome == .skipped)
     }
 
-    @Test("A cross-repository mount is used when the source repository has the blob, and refused otherwise")
-    func mount() async throws {
-        let hub = try LocalHub.required()
-        let directory = try TemporaryDirectory(prefix: "blob-test")
-        defer { directory.remove() }
-        let (file, digest) = try Self.randomFile(directory, size: 50_000)
-        let client = try ImageFixtures.client()
-        defer { Task { await client.shutdown() } }
-        let source = try ImageFixtures.reference(hub.open, "mount-src").repository
-        let target = try ImageFixtures.reference(hub.open, "mount-dst").repository
-        let elsewhere = try ImageFixtures.reference(hub.open, "mount-none").repository
-        try await client.blobClient(for: source, actions: [.pull, .push]).upload(contentsOf: file)
+    @Test("A cross-repository mount is used when the source repository has the blob, and refused otherwise",
+          arguments: RegistryKind.plain)
+    func mount(kind: RegistryKind) async throws {
+        try await RegistryUnderTest.with(kind) { target in
+            let directory = try TemporaryDirectory(prefix: "blob-test")
+            defer { directory.remove() }
+            let (file, digest) = try Self.randomFile(directory, size: 50_000)
+            let client = try ImageFixtures.client()
+            defer { Task { await client.shutdown() } }
+            let source = try ImageFixtures.reference(target.registry, "mount-src").repository
+            let destination = try ImageFixtures.reference(target.registry, "mount-dst").repository
+            let elsewhere = try ImageFixtures.reference(target.registry, "mount-none").repository
+            try await client.blobClient(for: source, actions: [.pull, .push]).upload(contentsOf: file)
 
-        let writer = try client.blobClient(for: target, actions: [.pull, .push])
-        #expect(try await writer.mount(digest, from: elsewhere) == false)
-        let mounted = try await writer.upload(contentsOf: file, mountingFrom: source)
-        #expect(mounted.outcome == .mounted(from: source))
-        #expect(try await writer.exists(digest)?.size == 50_000)
+            let writer = try client.blobClient(for: destination, actions: [.pull, .push])
+            #expect(try await writer.mount(digest, from: elsewhere) == false)
+            let mounted = try await writer.upload(contentsOf: file, mountingFrom: source)
+            #expect(mounted.outcome == .mounted(from: source))
+            #expect(try await writer.exists(digest)?.size == 50_000)
+        }
     }
 
-    @Test("Streaming a missing blob is a blobNotFound error")
-    func missingBlob() async throws {
-        let hub = try LocalHub.required()
-        let client = try ImageFixtures.client()
-        defer { Task { await client.shutdown() } }
-        let blobs = try client.blobClient(for: try ImageFixtures.reference(hub.open, "missing").repository)
-        let digest = ContentDigest.sha256(of: Array("not there".utf8))
-        #expect(try await blobs.exists(digest) == nil)
-        let error = await #expect(throws: BlobTransferError.self) {
-            for try await _ in blobs.stream(digest) {}
+    @Test("Streaming a missing blob is a blobNotFound error", arguments: RegistryKind.plain)
+    func missingBlob(kind: RegistryKind) async throws {
+        try await RegistryUnderTest.with(kind) { target in
+            let client = try ImageFixtures.client()
+            defer { Task { await client.shutdown() } }
+            let blobs = try client.blobClient(for: try ImageFixtures.reference(target.registry, "missing").repository)
+            let digest = ContentDigest.sha256(of: Array("not there".utf8))
+            #expect(try await blobs.exists(digest) == nil)
+            let error = await #expect(throws: BlobTransferError.self) {
+                for try await _ in blobs.stream(digest) {}
+            }
+            #expect(error?.code == .blobNotFound)
         }
-        #expect(error?.code == .blobNotFound)
     }
 
     @Test("A download through a proxy that cuts the body (FIN) resumes and verifies", .privateFaultProxies)

@@ -108,68 +108,69 @@ struct LayoutMaintenanceTests {
 struct BuildImageTests {
     @Test("append to a two-platform base: base layers mounted, not downloaded; skopeo sees the new config and tree; same digests twice")
     func appendToBase() async throws {
-        let hub = try LocalHub.required()
-        let (baseDirectory, baseLayout) = try ImageFixtures.layout()
-        defer { baseDirectory.remove() }
-        _ = try TestImages.build(in: baseLayout, refName: "base", platforms: ["linux/amd64", "linux/arm64/v8"], seed: 7)
-        let base = try ImageFixtures.reference(hub.open, "build-base")
-        let target = try ImageFixtures.reference(hub.open, "build-app")
-        let client = try ImageFixtures.client()
-        defer { Task { await client.shutdown() } }
-        try await client.push(from: baseLayout, refName: "base", to: base)
+        try await RegistryUnderTest.with(.embeddedOpen) { server in
+            let (baseDirectory, baseLayout) = try ImageFixtures.layout()
+            defer { baseDirectory.remove() }
+            _ = try TestImages.build(in: baseLayout, refName: "base", platforms: ["linux/amd64", "linux/arm64/v8"], seed: 7)
+            let base = try ImageFixtures.reference(server.registry, "build-base")
+            let target = try ImageFixtures.reference(server.registry, "build-app")
+            let client = try ImageFixtures.client()
+            defer { Task { await client.shutdown() } }
+            try await client.push(from: baseLayout, refName: "base", to: base)
 
-        let (scratch, layer) = try BuildFixtures.layer()
-        defer { scratch.remove() }
-        let result = try await client.append(
-            [layer], to: .registry(base), as: .registry(target), platforms: .all, changes: BuildFixtures.changes())
-        #expect(result.manifests.count == 2)
-        #expect(result.descriptor.mediaType == .ociIndex)
-        #expect(result.totals.mounted == 4)  // two base layers per platform, never downloaded
-        #expect(result.totals.transferred == 3)  // the new layer and two configurations
+            let (scratch, layer) = try BuildFixtures.layer()
+            defer { scratch.remove() }
+            let result = try await client.append(
+                [layer], to: .registry(base), as: .registry(target), platforms: .all, changes: BuildFixtures.changes())
+            #expect(result.manifests.count == 2)
+            #expect(result.descriptor.mediaType == .ociIndex)
+            #expect(result.totals.mounted == 4)  // two base layers per platform, never downloaded
+            #expect(result.totals.transferred == 3)  // the new layer and two configurations
 
-        // The same inputs, built again from other files with the same content, give the same digests.
-        let (again, sameLayer) = try BuildFixtures.layer()
-        defer { again.remove() }
-        let second = try await client.append(
-            [sameLayer], to: .registry(base), as: .registry(target), platforms: .all, changes: BuildFixtures.changes())
-        #expect(second.descriptor.digest == result.descriptor.digest)
-        #expect(second.totals.transferred == 0)
+            // The same inputs, built again from other files with the same content, give the same digests.
+            let (again, sameLayer) = try BuildFixtures.layer()
+            defer { again.remove() }
+            let second = try await client.append(
+                [sameLayer], to: .registry(base), as: .registry(target), platforms: .all, changes: BuildFixtures.changes())
+            #expect(second.descriptor.digest == result.descriptor.digest)
+            #expect(second.totals.transferred == 0)
 
-        // skopeo shows the new configuration.
-        let skopeo = Skopeo.for(hub, registry: hub.open)
-        let config = try TestJSON(parsing: try await skopeo.run(
-            ["inspect", "--tls-verify=false", "--config", "--override-arch", "arm64", "--override-variant", "v8", "docker://\(target)"]).stdout)
-        #expect(config["architecture"]?.string == "arm64")
-        #expect(config["config"]?["Entrypoint"]?[0]?.string == "/app/bin/hello")
-        #expect(config["config"]?["Labels"]?["org.opencontainers.image.title"]?.string == "hello")
-        #expect(config["config"]?["Env"]?.array?.compactMap(\.string) == ["MODE=production", "PORT=8080"])
-        #expect(config["rootfs"]?["diff_ids"]?.array?.count == 3)
-        #expect(config["rootfs"]?["diff_ids"]?[2]?.string == layer.diffID.description)
-        #expect(config["history"]?.array?.last?["created_by"]?.string == "dockyard")
-        let raw = try TestJSON(parsing: try await skopeo.inspectRaw("docker://\(target)"))
-        #expect(raw["manifests"]?.array?.count == 2)
-        #expect(raw["annotations"]?["org.opencontainers.image.source"]?.string == "https://example.com/hello")
+            // skopeo shows the new configuration.
+            let skopeo = Skopeo()
+            let config = try TestJSON(parsing: try await skopeo.run(
+                ["inspect", "--tls-verify=false", "--config", "--override-arch", "arm64", "--override-variant", "v8", "docker://\(target)"]).stdout)
+            #expect(config["architecture"]?.string == "arm64")
+            #expect(config["config"]?["Entrypoint"]?[0]?.string == "/app/bin/hello")
+            #expect(config["config"]?["Labels"]?["org.opencontainers.image.title"]?.string == "hello")
+            #expect(config["config"]?["Env"]?.array?.compactMap(\.string) == ["MODE=production", "PORT=8080"])
+            #expect(config["rootfs"]?["diff_ids"]?.array?.count == 3)
+            #expect(config["rootfs"]?["diff_ids"]?[2]?.string == layer.diffID.description)
+            #expect(config["history"]?.array?.last?["created_by"]?.string == "dockyard")
+            let raw = try TestJSON(parsing: try await skopeo.inspectRaw("docker://\(target)"))
+            #expect(raw["manifests"]?.array?.count == 2)
+            #expect(raw["annotations"]?["org.opencontainers.image.source"]?.string == "https://example.com/hello")
 
-        // skopeo copies it to a layout; every layer extracts with tar and reads with Python's tarfile.
-        let out = scratch.appending("skopeo-out")
-        try await skopeo.copy("docker://\(target)", "oci:\(out.path):app", extraArguments: ["--override-arch", "amd64"])
-        let layout = try OCILayout(at: out, create: false)
-        let manifest = try #require(try layout.document(layout.entry(named: "app")).manifest)
-        #expect(manifest.layers.count == 3)
-        let rootfs = scratch.appending("rootfs")
-        try FileManager.default.createDirectory(at: rootfs, withIntermediateDirectories: true)
-        for layerDescriptor in manifest.layers {
-            let file = layout.blobURL(for: layerDescriptor.digest)
-            let untar = try await ProcessRunner.run("tar", arguments: ["-xzf", file.path, "-C", rootfs.path])
-            #expect(untar.succeeded, "\(untar.stderrText)")
-            let python = try await ProcessRunner.run(
-                "python3", arguments: ["-c", "import sys,tarfile; print(len(tarfile.open(sys.argv[1]).getmembers()))", file.path])
-            #expect(python.succeeded, "\(python.stderrText)")
+            // skopeo copies it to a layout; every layer extracts with tar and reads with Python's tarfile.
+            let out = scratch.appending("skopeo-out")
+            try await skopeo.copy("docker://\(target)", "oci:\(out.path):app", extraArguments: ["--override-arch", "amd64"])
+            let layout = try OCILayout(at: out, create: false)
+            let manifest = try #require(try layout.document(layout.entry(named: "app")).manifest)
+            #expect(manifest.layers.count == 3)
+            let rootfs = scratch.appending("rootfs")
+            try FileManager.default.createDirectory(at: rootfs, withIntermediateDirectories: true)
+            for layerDescriptor in manifest.layers {
+                let file = layout.blobURL(for: layerDescriptor.digest)
+                let untar = try await ProcessRunner.run("tar", arguments: ["-xzf", file.path, "-C", rootfs.path])
+                #expect(untar.succeeded, "\(untar.stderrText)")
+                let python = try await ProcessRunner.run(
+                    "python3", arguments: ["-c", "import sys,tarfile; print(len(tarfile.open(sys.argv[1]).getmembers()))", file.path])
+                #expect(python.succeeded, "\(python.stderrText)")
+            }
+            #expect(try String(contentsOf: rootfs.appendingPathComponent("app/bin/hello"), encoding: .utf8) == "#!/bin/sh\necho hello\n")
+            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: rootfs.appendingPathComponent("app/run").path) == "bin/hello")
+            #expect(FileManager.default.fileExists(atPath: rootfs.appendingPathComponent("hello-0.txt").path))
+            #expect(FileManager.default.fileExists(atPath: rootfs.appendingPathComponent("data-1.bin").path))
         }
-        #expect(try String(contentsOf: rootfs.appendingPathComponent("app/bin/hello"), encoding: .utf8) == "#!/bin/sh\necho hello\n")
-        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: rootfs.appendingPathComponent("app/run").path) == "bin/hello")
-        #expect(FileManager.default.fileExists(atPath: rootfs.appendingPathComponent("hello-0.txt").path))
-        #expect(FileManager.default.fileExists(atPath: rootfs.appendingPathComponent("data-1.bin").path))
     }
 
     @Test("mutate changes only the configuration; tag adds a tag without blobs; a tag alone cannot be deleted on distribution 2.8")
@@ -209,75 +210,77 @@ struct BuildImageTests {
 
     @Test("index create lists two single-platform images; skopeo reads both platforms; index append replaces a platform")
     func indexCreateAndAppend() async throws {
-        let hub = try LocalHub.required()
-        let client = try ImageFixtures.client()
-        defer { Task { await client.shutdown() } }
-        var images: [ImageReference] = []
-        for platform in ["linux/amd64", "linux/arm64/v8", "linux/arm64/v8"] {
-            let (directory, layout) = try ImageFixtures.layout()
-            defer { directory.remove() }
-            _ = try TestImages.build(in: layout, refName: "one", platforms: [platform])
-            let reference = try ImageFixtures.reference(hub.open, "build-index-part")
-            try await client.push(from: layout, refName: "one", to: reference)
-            images.append(reference)
-        }
-        let target = try ImageFixtures.reference(hub.open, "build-index")
-        let created = try await client.createIndex(
-            from: [.registry(images[0]), .registry(images[1])], as: .registry(target), annotations: ["purpose": "test"])
-        #expect(created.totals.mounted == 6)
-        let raw = try TestJSON(parsing: try await Skopeo.for(hub, registry: hub.open).inspectRaw("docker://\(target)"))
-        #expect(raw["mediaType"]?.string == MediaType.ociIndex.rawValue)
-        #expect(raw["manifests"]?.array?.compactMap { $0["platform"]?["architecture"]?.string } == ["amd64", "arm64"])
-        #expect(raw["manifests"]?[1]?["platform"]?["variant"]?.string == "v8")
-        #expect(raw["annotations"]?["purpose"]?.string == "test")
+        try await RegistryUnderTest.with(.embeddedOpen) { server in
+            let client = try ImageFixtures.client()
+            defer { Task { await client.shutdown() } }
+            var images: [ImageReference] = []
+            for platform in ["linux/amd64", "linux/arm64/v8", "linux/arm64/v8"] {
+                let (directory, layout) = try ImageFixtures.layout()
+                defer { directory.remove() }
+                _ = try TestImages.build(in: layout, refName: "one", platforms: [platform])
+                let reference = try ImageFixtures.reference(server.registry, "build-index-part")
+                try await client.push(from: layout, refName: "one", to: reference)
+                images.append(reference)
+            }
+            let target = try ImageFixtures.reference(server.registry, "build-index")
+            let created = try await client.createIndex(
+                from: [.registry(images[0]), .registry(images[1])], as: .registry(target), annotations: ["purpose": "test"])
+            #expect(created.totals.mounted == 6)
+            let raw = try TestJSON(parsing: try await Skopeo().inspectRaw("docker://\(target)"))
+            #expect(raw["mediaType"]?.string == MediaType.ociIndex.rawValue)
+            #expect(raw["manifests"]?.array?.compactMap { $0["platform"]?["architecture"]?.string } == ["amd64", "arm64"])
+            #expect(raw["manifests"]?[1]?["platform"]?["variant"]?.string == "v8")
+            #expect(raw["annotations"]?["purpose"]?.string == "test")
 
-        let third = try await client.resolve(images[2])
-        let appended = try await client.createIndex(from: [.registry(images[2])], as: .registry(target), appending: true)
-        #expect(appended.manifests.map(\.digest) == [created.manifests[0].digest, third.digest])
-        let index = try #require(try await client.manifest(for: target).index)
-        #expect(index.manifests.map(\.digest) == [created.manifests[0].digest, third.digest])
-        #expect(index.annotations?["purpose"] == "test")
+            let third = try await client.resolve(images[2])
+            let appended = try await client.createIndex(from: [.registry(images[2])], as: .registry(target), appending: true)
+            #expect(appended.manifests.map(\.digest) == [created.manifests[0].digest, third.digest])
+            let index = try #require(try await client.manifest(for: target).index)
+            #expect(index.manifests.map(\.digest) == [created.manifests[0].digest, third.digest])
+            #expect(index.annotations?["purpose"] == "test")
+        }
     }
 
     @Test("dockyard append, config, inspect --json and tag", .requiresDockyardBinary)
     func commandLine() async throws {
-        let hub = try LocalHub.required()
-        let (baseDirectory, baseLayout) = try ImageFixtures.layout()
-        defer { baseDirectory.remove() }
-        _ = try TestImages.build(in: baseLayout, refName: "base")
-        let base = try ImageFixtures.reference(hub.open, "build-cli-base")
-        let client = try ImageFixtures.client()
-        defer { Task { await client.shutdown() } }
-        try await client.push(from: baseLayout, refName: "base", to: base)
-        let target = try ImageFixtures.reference(hub.open, "build-cli")
-        let tree = baseDirectory.appending("tree")
-        try BuildFixtures.tree(at: tree)
+        try await RegistryUnderTest.with(.embeddedOpen) { server in
+            let (baseDirectory, baseLayout) = try ImageFixtures.layout()
+            defer { baseDirectory.remove() }
+            _ = try TestImages.build(in: baseLayout, refName: "base")
+            let base = try ImageFixtures.reference(server.registry, "build-cli-base")
+            let client = try ImageFixtures.client()
+            defer { Task { await client.shutdown() } }
+            try await client.push(from: baseLayout, refName: "base", to: base)
+            let target = try ImageFixtures.reference(server.registry, "build-cli")
+            let tree = baseDirectory.appending("tree")
+            try BuildFixtures.tree(at: tree)
 
-        let cli = try DockyardCLI()
-        let append = try await cli.run(
-            "--json", "append", base.description, "-t", target.description, "--layer", "\(tree.path):/srv",
-            "--entrypoint", #"["/srv/bin/hello"]"#, "--env", "A=1", "--label", "k=v", "--expose", "9000")
-        #expect(append.succeeded, "\(append.stderrText)")
-        let appended = try #require(try DockyardCLI.jsonLines(append).last)
-        #expect(appended["totals"]?["mounted"]?.int == 2)
+            let cli = try DockyardCLI()
+            let append = try await cli.run(
+                "--json", "append", base.description, "-t", target.description, "--layer", "\(tree.path):/srv",
+                "--entrypoint", #"["/srv/bin/hello"]"#, "--env", "A=1", "--label", "k=v", "--expose", "9000")
+            #expect(append.succeeded, "\(append.stderrText)")
+            let appended = try #require(try DockyardCLI.jsonLines(append).last)
+            #expect(appended["totals"]?["mounted"]?.int == 2)
 
-        let config = try await cli.run("config", target.description)
-        #expect(config.succeeded, "\(config.stderrText)")
-        let configJSON = try TestJSON(parsing: config.stdout)
-        #expect(configJSON["config"]?["Entrypoint"]?[0]?.string == "/srv/bin/hello")
-        #expect(configJSON["config"]?["ExposedPorts"]?["9000/tcp"] != nil)
+            let config = try await cli.run("config", target.description)
+            #expect(config.succeeded, "\(config.stderrText)")
+            let configJSON = try TestJSON(parsing: config.stdout)
+            #expect(configJSON["config"]?["Entrypoint"]?[0]?.string == "/srv/bin/hello")
+            #expect(configJSON["config"]?["ExposedPorts"]?["9000/tcp"] != nil)
 
-        let inspect = try await cli.run("--json", "inspect", target.description)
-        #expect(inspect.succeeded, "\(inspect.stderrText)")
-        let info = try TestJSON(parsing: inspect.stdout)
-        #expect(info["Digest"]?.string == appended["digest"]?.string)
-        #expect(info["Labels"]?["k"]?.string == "v")
-        #expect(info["LayersData"]?.array?.count == 3)
-        #expect(info["Env"]?.array?.compactMap(\.string).contains("A=1") == true)
+            let inspect = try await cli.run("--json", "inspect", target.description)
+            #expect(inspect.succeeded, "\(inspect.stderrText)")
+            let info = try TestJSON(parsing: inspect.stdout)
+            #expect(info["Digest"]?.string == appended["digest"]?.string)
+            #expect(info["Labels"]?["k"]?.string == "v")
+            #expect(info["LayersData"]?.array?.count == 3)
+            #expect(info["Env"]?.array?.compactMap(\.string).contains("A=1") == true)
 
-        let tag = try await cli.run("tag", target.description, "second")
-        #expect(tag.succeeded, "\(tag.stderrText)")
-        #expect(try await client.resolve(try target.withTag("second")).digest.description == appended["digest"]?.string)
+            let tag = try await cli.run("tag", target.description, "second")
+            #expect(tag.succeeded, "\(tag.stderrText)")
+            #expect(try await client.resolve(try target.withTag("second")).digest.description == appended["digest"]?.string)
+        }
     }
 }
 

@@ -62,23 +62,24 @@ struct ImageErrorPathTests {
 
     @Test("Pulling a tag the repository does not have: RegistryError manifestUnknown (404), and no layout is created")
     func missingTag() async throws {
-        let hub = try LocalHub.required()
-        let (source, sourceLayout) = try ImageFixtures.layout()
-        defer { source.remove() }
-        _ = try TestImages.build(in: sourceLayout, refName: "v1")
-        let reference = try ImageFixtures.reference(hub.open, "missing-tag")
-        let client = try ImageFixtures.client()
-        defer { Task { await client.shutdown() } }
-        try await client.push(from: sourceLayout, to: reference)
+        try await RegistryUnderTest.with(.embeddedOpen) { server in
+            let (source, sourceLayout) = try ImageFixtures.layout()
+            defer { source.remove() }
+            _ = try TestImages.build(in: sourceLayout, refName: "v1")
+            let reference = try ImageFixtures.reference(server.registry, "missing-tag")
+            let client = try ImageFixtures.client()
+            defer { Task { await client.shutdown() } }
+            try await client.push(from: sourceLayout, to: reference)
 
-        let (target, targetLayout) = try ImageFixtures.layout()
-        defer { target.remove() }
-        let missing = try ImageReference(normalizing: "\(reference.domain)/\(reference.path):no-such-tag")
-        let error = await #expect(throws: RegistryError.self) { try await client.pull(missing, into: targetLayout) }
-        #expect(error?.code == .manifestUnknown, "\(String(describing: error))")
-        #expect(error?.status == 404)
-        #expect(!FileManager.default.fileExists(atPath: targetLayout.directory.path))
-        #expect(Self.files(target.url).isEmpty, "\(Self.files(target.url))")
+            let (target, targetLayout) = try ImageFixtures.layout()
+            defer { target.remove() }
+            let missing = try ImageReference(normalizing: "\(reference.domain)/\(reference.path):no-such-tag")
+            let error = await #expect(throws: RegistryError.self) { try await client.pull(missing, into: targetLayout) }
+            #expect(error?.code == .manifestUnknown, "\(String(describing: error))")
+            #expect(error?.status == 404)
+            #expect(!FileManager.default.fileExists(atPath: targetLayout.directory.path))
+            #expect(Self.files(target.url).isEmpty, "\(Self.files(target.url))")
+        }
     }
 
     @Test("A layer reset three times in a row: four GETs, each from where the last stopped; a fourth reset is resumeFailed", .privateFaultProxies)
@@ -193,40 +194,41 @@ struct ImageErrorPathTests {
 
     @Test("Eight concurrent pulls into one layout all succeed; every blob once, intact, no partial files, one entry")
     func eightPullsOneLayout() async throws {
-        let hub = try LocalHub.required()
-        let (source, sourceLayout) = try ImageFixtures.layout()
-        defer { source.remove() }
-        let built = try TestImages.build(
-            in: sourceLayout, refName: "v1", platforms: ["linux/amd64", "linux/arm64/v8"], layerSizes: [300_000, 50_000],
-            seed: 0x5EED_0504)
-        let reference = try ImageFixtures.reference(hub.open, "eight")
-        let client = try ImageFixtures.client()
-        defer { Task { await client.shutdown() } }
-        try await client.push(from: sourceLayout, refName: "v1", to: reference)
+        try await RegistryUnderTest.with(.embeddedOpen) { server in
+            let (source, sourceLayout) = try ImageFixtures.layout()
+            defer { source.remove() }
+            let built = try TestImages.build(
+                in: sourceLayout, refName: "v1", platforms: ["linux/amd64", "linux/arm64/v8"], layerSizes: [300_000, 50_000],
+                seed: 0x5EED_0504)
+            let reference = try ImageFixtures.reference(server.registry, "eight")
+            let client = try ImageFixtures.client()
+            defer { Task { await client.shutdown() } }
+            try await client.push(from: sourceLayout, refName: "v1", to: reference)
 
-        let target = try TemporaryDirectory(prefix: "image-test")
-        defer { target.remove() }
-        let directory = target.url.appendingPathComponent("layout")
-        // Eight OCILayout values on one directory, as eight processes would have.
-        let digests = try await withThrowingTaskGroup(of: ContentDigest.self) { group in
-            for _ in 0..<8 {
-                group.addTask {
-                    let layout = try OCILayout(at: directory)
-                    return try await client.pull(reference, into: layout, platforms: .all).descriptor.digest
+            let target = try TemporaryDirectory(prefix: "image-test")
+            defer { target.remove() }
+            let directory = target.url.appendingPathComponent("layout")
+            // Eight OCILayout values on one directory, as eight processes would have.
+            let digests = try await withThrowingTaskGroup(of: ContentDigest.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        let layout = try OCILayout(at: directory)
+                        return try await client.pull(reference, into: layout, platforms: .all).descriptor.digest
+                    }
                 }
+                return try await group.reduce(into: []) { $0.append($1) }
             }
-            return try await group.reduce(into: []) { $0.append($1) }
+            #expect(digests == Array(repeating: built.entry.digest, count: 8))
+            let layout = try OCILayout(at: directory, create: false)
+            // Exactly the source's blobs, each file named by the digest of its bytes.
+            let files = try TestImages.blobFiles(directory)
+            #expect(files == (try TestImages.blobFiles(sourceLayout.directory)))
+            for (path, digest) in files {
+                #expect(path == "\(digest.algorithm)/\(digest.encoded)", "\(path) holds \(digest)")
+            }
+            #expect(Self.files(directory).filter { $0.contains("partial") }.isEmpty, "\(Self.files(directory))")
+            #expect(try layout.entries().map(\.digest) == [built.entry.digest])
+            #expect(try layout.entry(named: "v1").digest == built.entry.digest)
         }
-        #expect(digests == Array(repeating: built.entry.digest, count: 8))
-        let layout = try OCILayout(at: directory, create: false)
-        // Exactly the source's blobs, each file named by the digest of its bytes.
-        let files = try TestImages.blobFiles(directory)
-        #expect(files == (try TestImages.blobFiles(sourceLayout.directory)))
-        for (path, digest) in files {
-            #expect(path == "\(digest.algorithm)/\(digest.encoded)", "\(path) holds \(digest)")
-        }
-        #expect(Self.files(directory).filter { $0.contains("partial") }.isEmpty, "\(Self.files(directory))")
-        #expect(try layout.entries().map(\.digest) == [built.entry.digest])
-        #expect(try layout.entry(named: "v1").digest == built.entry.digest)
     }
 }

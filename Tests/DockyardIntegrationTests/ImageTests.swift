@@ -5,61 +5,64 @@ import Testing
 
 @Suite("Image pull, push and copy against real registries", .tags(.integration), .requiresLocalHub)
 struct ImageTests {
-    @Test("A single-platform image round-trips: push from a layout, pull into another, same blobs and digest")
-    func singlePlatformRoundTrip() async throws {
-        let hub = try LocalHub.required()
-        let (source, sourceLayout) = try ImageFixtures.layout()
-        defer { source.remove() }
-        let built = try TestImages.build(in: sourceLayout, refName: "v1")
-        let reference = try ImageFixtures.reference(hub.open, "single")
-        let client = try ImageFixtures.client()
-        defer { Task { await client.shutdown() } }
+    @Test("A single-platform image round-trips: push from a layout, pull into another, same blobs and digest",
+          arguments: RegistryKind.plain)
+    func singlePlatformRoundTrip(kind: RegistryKind) async throws {
+        try await RegistryUnderTest.with(kind) { server in
+            let (source, sourceLayout) = try ImageFixtures.layout()
+            defer { source.remove() }
+            let built = try TestImages.build(in: sourceLayout, refName: "v1")
+            let reference = try ImageFixtures.reference(server.registry, "single")
+            let client = try ImageFixtures.client()
+            defer { Task { await client.shutdown() } }
 
-        let pushed = try await client.push(from: sourceLayout, to: reference)
-        #expect(pushed.digest == built.entry.digest)
-        #expect(pushed.totals.transferred == 3)
+            let pushed = try await client.push(from: sourceLayout, to: reference)
+            #expect(pushed.digest == built.entry.digest)
+            #expect(pushed.totals.transferred == 3)
 
-        let (target, targetLayout) = try ImageFixtures.layout()
-        defer { target.remove() }
-        let pulled = try await client.pull(reference, into: targetLayout)
-        #expect(pulled.descriptor.digest == built.entry.digest)
-        #expect(pulled.refName == "v1")
-        #expect(pulled.totals.transferred == 3)
-        #expect(try TestImages.blobFiles(targetLayout.directory) == TestImages.blobFiles(sourceLayout.directory))
-        #expect(try targetLayout.entry(named: "v1").digest == built.entry.digest)
+            let (target, targetLayout) = try ImageFixtures.layout()
+            defer { target.remove() }
+            let pulled = try await client.pull(reference, into: targetLayout)
+            #expect(pulled.descriptor.digest == built.entry.digest)
+            #expect(pulled.refName == "v1")
+            #expect(pulled.totals.transferred == 3)
+            #expect(try TestImages.blobFiles(targetLayout.directory) == TestImages.blobFiles(sourceLayout.directory))
+            #expect(try targetLayout.entry(named: "v1").digest == built.entry.digest)
 
-        let again = try await client.push(from: sourceLayout, to: reference)
-        #expect(again.totals.skipped == 3)
-        #expect(again.totals.transferred == 0)
+            let again = try await client.push(from: sourceLayout, to: reference)
+            #expect(again.totals.skipped == 3)
+            #expect(again.totals.transferred == 0)
+        }
     }
 
-    @Test("A multi-platform image round-trips with its index digest; one platform can be chosen")
-    func multiPlatformRoundTrip() async throws {
-        let hub = try LocalHub.required()
-        let (source, sourceLayout) = try ImageFixtures.layout()
-        defer { source.remove() }
-        let built = try TestImages.build(in: sourceLayout, refName: "multi", platforms: ["linux/amd64", "linux/arm64/v8"])
-        let reference = try ImageFixtures.reference(hub.open, "multi")
-        let client = try ImageFixtures.client()
-        defer { Task { await client.shutdown() } }
+    @Test("A multi-platform image round-trips with its index digest; one platform can be chosen", arguments: RegistryKind.plain)
+    func multiPlatformRoundTrip(kind: RegistryKind) async throws {
+        try await RegistryUnderTest.with(kind) { server in
+            let (source, sourceLayout) = try ImageFixtures.layout()
+            defer { source.remove() }
+            let built = try TestImages.build(in: sourceLayout, refName: "multi", platforms: ["linux/amd64", "linux/arm64/v8"])
+            let reference = try ImageFixtures.reference(server.registry, "multi")
+            let client = try ImageFixtures.client()
+            defer { Task { await client.shutdown() } }
 
-        let pushed = try await client.push(from: sourceLayout, refName: "multi", to: reference, concurrency: 2)
-        #expect(pushed.digest == built.entry.digest)
-        #expect(pushed.manifests.count == 2)
+            let pushed = try await client.push(from: sourceLayout, refName: "multi", to: reference, concurrency: 2)
+            #expect(pushed.digest == built.entry.digest)
+            #expect(pushed.manifests.count == 2)
 
-        let (all, allLayout) = try ImageFixtures.layout()
-        defer { all.remove() }
-        let pulled = try await client.pull(reference, into: allLayout, platforms: .all)
-        #expect(pulled.descriptor.digest == built.entry.digest)
-        #expect(pulled.manifests.map(\.digest) == built.manifests.map(\.digest))
-        #expect(try TestImages.blobFiles(allLayout.directory) == TestImages.blobFiles(sourceLayout.directory))
+            let (all, allLayout) = try ImageFixtures.layout()
+            defer { all.remove() }
+            let pulled = try await client.pull(reference, into: allLayout, platforms: .all)
+            #expect(pulled.descriptor.digest == built.entry.digest)
+            #expect(pulled.manifests.map(\.digest) == built.manifests.map(\.digest))
+            #expect(try TestImages.blobFiles(allLayout.directory) == TestImages.blobFiles(sourceLayout.directory))
 
-        let (one, oneLayout) = try ImageFixtures.layout()
-        defer { one.remove() }
-        let arm = try await client.pull(reference, into: oneLayout, platforms: .specific(try Platform(parsing: "linux/arm64/v8")))
-        #expect(arm.descriptor.digest == built.manifests[1].digest)
-        #expect(try oneLayout.entries().map(\.digest) == [built.manifests[1].digest])
-        #expect(arm.totals.transferred == 3)
+            let (one, oneLayout) = try ImageFixtures.layout()
+            defer { one.remove() }
+            let arm = try await client.pull(reference, into: oneLayout, platforms: .specific(try Platform(parsing: "linux/arm64/v8")))
+            #expect(arm.descriptor.digest == built.manifests[1].digest)
+            #expect(try oneLayout.entries().map(\.digest) == [built.manifests[1].digest])
+            #expect(arm.totals.transferred == 3)
+        }
     }
 
     @Test("An image pushed by dockyard comes back out through skopeo with the same digests", .requiresSkopeo)
@@ -210,52 +213,54 @@ struct ImageTests {
         #expect(try targetLayout.entries().isEmpty)
     }
 
-    @Test("Copy within a registry mounts every blob and keeps the index digest")
-    func copyWithMount() async throws {
-        let hub = try LocalHub.required()
-        let (source, sourceLayout) = try ImageFixtures.layout()
-        defer { source.remove() }
-        let built = try TestImages.build(in: sourceLayout, refName: "v1", platforms: ["linux/amd64", "linux/arm64/v8"])
-        let from = try ImageFixtures.reference(hub.open, "copy-src")
-        let to = try ImageFixtures.reference(hub.open, "copy-dst", tag: "copied")
-        let client = try ImageFixtures.client()
-        defer { Task { await client.shutdown() } }
-        try await client.push(from: sourceLayout, to: from)
+    @Test("Copy within a registry mounts every blob and keeps the index digest", arguments: RegistryKind.plain)
+    func copyWithMount(kind: RegistryKind) async throws {
+        try await RegistryUnderTest.with(kind) { server in
+            let (source, sourceLayout) = try ImageFixtures.layout()
+            defer { source.remove() }
+            let built = try TestImages.build(in: sourceLayout, refName: "v1", platforms: ["linux/amd64", "linux/arm64/v8"])
+            let from = try ImageFixtures.reference(server.registry, "copy-src")
+            let to = try ImageFixtures.reference(server.registry, "copy-dst", tag: "copied")
+            let client = try ImageFixtures.client()
+            defer { Task { await client.shutdown() } }
+            try await client.push(from: sourceLayout, to: from)
 
-        let copied = try await client.copy(from: from, to: to, platforms: .all)
-        #expect(copied.digest == built.entry.digest)
-        #expect(copied.totals.mounted == built.blobs.count)
-        #expect(copied.totals.transferred == 0)
-        #expect(try await client.resolve(to).digest == built.entry.digest)
+            let copied = try await client.copy(from: from, to: to, platforms: .all)
+            #expect(copied.digest == built.entry.digest)
+            #expect(copied.totals.mounted == built.blobs.count)
+            #expect(copied.totals.transferred == 0)
+            #expect(try await client.resolve(to).digest == built.entry.digest)
+        }
     }
 
-    @Test("Push mounts blobs this client has already put in another repository of the registry")
-    func pushMounts() async throws {
-        let hub = try LocalHub.required()
-        let (source, sourceLayout) = try ImageFixtures.layout()
-        defer { source.remove() }
-        let built = try TestImages.build(in: sourceLayout, refName: "v1")
-        let first = try ImageFixtures.reference(hub.open, "mount-a")
-        let second = try ImageFixtures.reference(hub.open, "mount-b")
-        let client = try ImageFixtures.client()
-        defer { Task { await client.shutdown() } }
+    @Test("Push mounts blobs this client has already put in another repository of the registry", arguments: RegistryKind.plain)
+    func pushMounts(kind: RegistryKind) async throws {
+        try await RegistryUnderTest.with(kind) { server in
+            let (source, sourceLayout) = try ImageFixtures.layout()
+            defer { source.remove() }
+            let built = try TestImages.build(in: sourceLayout, refName: "v1")
+            let first = try ImageFixtures.reference(server.registry, "mount-a")
+            let second = try ImageFixtures.reference(server.registry, "mount-b")
+            let client = try ImageFixtures.client()
+            defer { Task { await client.shutdown() } }
 
-        let pushed = try await client.push(from: sourceLayout, to: first)
-        #expect(pushed.totals.transferred == built.blobs.count)
-        let events: [PushEvent] = try await {
-            var events: [PushEvent] = []
-            for try await event in client.pushEvents(from: sourceLayout, to: second) { events.append(event) }
-            return events
-        }()
-        guard case .completed(let mounted)? = events.last else {
-            Issue.record("the event stream did not end with .completed")
-            return
+            let pushed = try await client.push(from: sourceLayout, to: first)
+            #expect(pushed.totals.transferred == built.blobs.count)
+            let events: [PushEvent] = try await {
+                var events: [PushEvent] = []
+                for try await event in client.pushEvents(from: sourceLayout, to: second) { events.append(event) }
+                return events
+            }()
+            guard case .completed(let mounted)? = events.last else {
+                Issue.record("the event stream did not end with .completed")
+                return
+            }
+            #expect(mounted.totals.mounted == built.blobs.count)
+            #expect(mounted.totals.transferred == 0)
+            let froms = events.compactMap { if case .blob(.mounted(_, _, let from)) = $0 { from } else { nil } }
+            #expect(froms.count == built.blobs.count && froms.allSatisfy { $0 == first.repository })
+            #expect(try await client.resolve(second).digest == built.entry.digest)
         }
-        #expect(mounted.totals.mounted == built.blobs.count)
-        #expect(mounted.totals.transferred == 0)
-        let froms = events.compactMap { if case .blob(.mounted(_, _, let from)) = $0 { from } else { nil } }
-        #expect(froms.count == built.blobs.count && froms.allSatisfy { $0 == first.repository })
-        #expect(try await client.resolve(second).digest == built.entry.digest)
     }
 
     @Test("Copy between registries streams blobs and keeps the index digest", .privateFaultProxies)
@@ -294,29 +299,29 @@ struct ImageTests {
         #expect(!"\(events)".contains("Optional("))
     }
 
-    @Test("With token auth: push, copy within the registry by mounting (pull scope on the source), pull back")
-    func tokenRegistry() async throws {
-        let hub = try LocalHub.required()
-        let (source, sourceLayout) = try ImageFixtures.layout()
-        defer { source.remove() }
-        let built = try TestImages.build(in: sourceLayout, refName: "v1")
-        let suffix = String(UInt64.random(in: 0..<UInt64.max), radix: 36)
-        let from = try ImageReference(normalizing: "\(hub.token.host)/\(hub.user.username)/token-src-\(suffix):v1")
-        let to = try ImageReference(normalizing: "\(hub.token.host)/\(hub.user.username)/token-dst-\(suffix):v1")
-        let client = try RegistryClient(
-            credentials: StaticCredentials(.basic(username: hub.user.username, password: hub.user.password), forRegistry: hub.token.host))
-        defer { Task { await client.shutdown() } }
+    @Test("With token auth: push, copy within the registry by mounting (pull scope on the source), pull back",
+          arguments: [RegistryKind.token, .embeddedToken])
+    func tokenRegistry(kind: RegistryKind) async throws {
+        try await RegistryUnderTest.with(kind) { server in
+            let (source, sourceLayout) = try ImageFixtures.layout()
+            defer { source.remove() }
+            let built = try TestImages.build(in: sourceLayout, refName: "v1")
+            let from = try server.uniqueReference("token-src")
+            let to = try server.uniqueReference("token-dst")
+            let client = try server.client()
+            defer { Task { await client.shutdown() } }
 
-        let pushed = try await client.push(from: sourceLayout, to: from)
-        #expect(pushed.totals.transferred == built.blobs.count)
-        let copied = try await client.copy(from: from, to: to)
-        #expect(copied.totals.mounted == built.blobs.count)
-        #expect(copied.digest == built.entry.digest)
+            let pushed = try await client.push(from: sourceLayout, to: from)
+            #expect(pushed.totals.transferred == built.blobs.count)
+            let copied = try await client.copy(from: from, to: to)
+            #expect(copied.totals.mounted == built.blobs.count)
+            #expect(copied.digest == built.entry.digest)
 
-        let (target, targetLayout) = try ImageFixtures.layout()
-        defer { target.remove() }
-        let pulled = try await client.pull(to, into: targetLayout)
-        #expect(pulled.descriptor.digest == built.entry.digest)
-        #expect(try TestImages.blobFiles(targetLayout.directory) == TestImages.blobFiles(sourceLayout.directory))
+            let (target, targetLayout) = try ImageFixtures.layout()
+            defer { target.remove() }
+            let pulled = try await client.pull(to, into: targetLayout)
+            #expect(pulled.descriptor.digest == built.entry.digest)
+            #expect(try TestImages.blobFiles(targetLayout.directory) == TestImages.blobFiles(sourceLayout.directory))
+        }
     }
 }

@@ -9,7 +9,7 @@ import Testing
 @Suite("RegistryClient authentication against real registries", .requiresLocalHub, .tags(.integration))
 struct RegistryAuthTests {
     private func client(
-        _ hub: LocalHub,
+        _ hub: LocalHub? = nil,
         username: String? = nil,
         password: String? = nil,
         registry: String
@@ -22,27 +22,28 @@ struct RegistryAuthTests {
         return try RegistryClient(configuration: configuration, credentials: credentials)
     }
 
-    @Test("a wrong password is a clear AuthError", arguments: ["basic", "token"])
-    func wrongPassword(kind: String) async throws {
-        let hub = try LocalHub.required()
-        let registry = kind == "basic" ? hub.basic : hub.token
-        let user = kind == "basic" ? hub.basicAccount : hub.user
-        try await RegistryFixtures.withClient(try client(hub, registry: registry.host)) { client in
-            let error = try await #require(throws: AuthError.self) {
-                try await client.login(registry: registry.host, username: user.username, password: "wrong-password", store: false)
+    @Test("a wrong password is a clear AuthError", arguments: RegistryKind.authenticated)
+    func wrongPassword(kind: RegistryKind) async throws {
+        try await RegistryUnderTest.with(kind) { target in
+            let registry = target.registry
+            let user = try #require(target.account)
+            try await RegistryFixtures.withClient(try client(registry: registry.host)) { client in
+                let error = try await #require(throws: AuthError.self) {
+                    try await client.login(registry: registry.host, username: user.username, password: "wrong-password", store: false)
+                }
+                #expect(error.code == .invalidCredentials)
+                #expect(!error.description.contains("wrong-password"))
+                #expect(error.description.lowercased().contains("user") || error.description.lowercased().contains("credential"))
+                try await client.login(registry: registry.host, username: user.username, password: user.password, store: false)
             }
-            #expect(error.code == .invalidCredentials)
-            #expect(!error.description.contains("wrong-password"))
-            #expect(error.description.lowercased().contains("user") || error.description.lowercased().contains("credential"))
-            try await client.login(registry: registry.host, username: user.username, password: user.password, store: false)
-        }
-        try await RegistryFixtures.withClient(
-            try client(hub, username: user.username, password: "wrong-password", registry: registry.host)
-        ) { client in
-            let reference = try ImageReference(normalizing: "\(registry.host)/\(user.username)/anything:v1")
-            let error = try await #require(throws: AuthError.self) { try await client.manifest(for: reference) }
-            #expect(error.code == .invalidCredentials)
-            #expect(!error.description.contains("wrong-password"))
+            try await RegistryFixtures.withClient(
+                try client(username: user.username, password: "wrong-password", registry: registry.host)
+            ) { client in
+                let reference = try ImageReference(normalizing: "\(registry.host)/\(user.username)/anything:v1")
+                let error = try await #require(throws: AuthError.self) { try await client.manifest(for: reference) }
+                #expect(error.code == .invalidCredentials)
+                #expect(!error.description.contains("wrong-password"))
+            }
         }
     }
 

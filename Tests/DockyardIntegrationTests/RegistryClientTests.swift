@@ -5,83 +5,84 @@ import NIOCore
 import NIOHTTP1
 import Testing
 
-/// The registry client against localhub's real registries: open, Basic, token and TLS.
+/// The registry client against localhub's real registries (open, Basic, token and TLS `docker-registry`) and, with
+/// the same assertions, against embedded registries (open, Basic, token) that the test cases start themselves.
 @Suite("RegistryClient against real registries", .requiresLocalHub, .tags(.integration))
 struct RegistryClientTests {
-    @Test("manifests put, get, head, resolve and delete", arguments: ["open", "basic", "token", "tls"])
-    func manifestRoundTrip(kind: String) async throws {
-        let hub = try LocalHub.required()
-        let target = try #require(RegistryUnderTest.all(hub).first { $0.name == kind })
-        try await RegistryFixtures.withClient(try target.client()) { client in
-            let reference = try target.uniqueReference("roundtrip")
-            let pushed = try await RegistryFixtures.pushImage(reference, with: client)
+    @Test("manifests put, get, head, resolve and delete", arguments: RegistryKind.allCases)
+    func manifestRoundTrip(kind: RegistryKind) async throws {
+        try await RegistryUnderTest.with(kind) { target in
+            try await RegistryFixtures.withClient(try target.client()) { client in
+                let reference = try target.uniqueReference("roundtrip")
+                let pushed = try await RegistryFixtures.pushImage(reference, with: client)
 
-            let byTag = try await client.manifest(for: reference)
-            #expect(byTag.digest == pushed.manifest.digest)
-            #expect(byTag.bytes == pushed.manifest.bytes)
-            #expect(byTag.mediaType == .ociManifest)
+                let byTag = try await client.manifest(for: reference)
+                #expect(byTag.digest == pushed.manifest.digest)
+                #expect(byTag.bytes == pushed.manifest.bytes)
+                #expect(byTag.mediaType == .ociManifest)
 
-            let byDigest = try await client.manifest(for: reference.withDigest(pushed.manifest.digest))
-            #expect(byDigest.bytes == pushed.manifest.bytes)
+                let byDigest = try await client.manifest(for: reference.withDigest(pushed.manifest.digest))
+                #expect(byDigest.bytes == pushed.manifest.bytes)
 
-            let descriptor = try await client.resolve(reference)
-            #expect(descriptor.digest == pushed.manifest.digest)
-            #expect(descriptor.size == Int64(pushed.manifest.bytes.count))
-            #expect(descriptor.mediaType == .ociManifest)
+                let descriptor = try await client.resolve(reference)
+                #expect(descriptor.digest == pushed.manifest.digest)
+                #expect(descriptor.size == Int64(pushed.manifest.bytes.count))
+                #expect(descriptor.mediaType == .ociManifest)
 
-            let tags = try await client.tags(in: reference.repository).collect()
-            #expect(tags == ["v1"])
+                let tags = try await client.tags(in: reference.repository).collect()
+                #expect(tags == ["v1"])
 
-            let info = try await client.ping(registry: reference.domain)
-            #expect(info.apiVersion == "registry/2.0")
-            #expect(info.isAuthorized)
-            switch kind {
-            case "basic": #expect(info.authenticationScheme == .basic)
-            case "token": #expect(info.authenticationScheme == .bearer)
-            default: #expect(info.challenges.isEmpty)
+                let info = try await client.ping(registry: reference.domain)
+                #expect(info.apiVersion == "registry/2.0")
+                #expect(info.isAuthorized)
+                switch kind.authentication {
+                case .basic: #expect(info.authenticationScheme == .basic)
+                case .token: #expect(info.authenticationScheme == .bearer)
+                case .none: #expect(info.challenges.isEmpty)
+                }
             }
         }
     }
 
-    @Test("delete by tag resolves the digest; the manifest is gone afterwards")
-    func deleteByTag() async throws {
-        let hub = try LocalHub.required()
-        let target = try #require(RegistryUnderTest.all(hub).first { $0.name == "open" })
-        try await RegistryFixtures.withClient(try target.client()) { client in
-            let reference = try target.uniqueReference("delete")
-            let pushed = try await RegistryFixtures.pushImage(reference, with: client)
-            let deleted = try await client.deleteManifest(reference)
-            #expect(deleted == pushed.manifest.digest)
-            let error = try await #require(throws: RegistryError.self) { try await client.manifest(for: reference) }
-            #expect(error.code == .manifestUnknown)
-            #expect(error.status == 404)
-            #expect(error.description.contains(reference.description))
-            #expect(error.description.contains("list the repository's tags"))
-            #expect(!error.description.contains("dockyard tags"))
+    @Test("delete by tag resolves the digest; the manifest is gone afterwards", arguments: RegistryKind.plain)
+    func deleteByTag(kind: RegistryKind) async throws {
+        try await RegistryUnderTest.with(kind) { target in
+            try await RegistryFixtures.withClient(try target.client()) { client in
+                let reference = try target.uniqueReference("delete")
+                let pushed = try await RegistryFixtures.pushImage(reference, with: client)
+                let deleted = try await client.deleteManifest(reference)
+                #expect(deleted == pushed.manifest.digest)
+                let error = try await #require(throws: RegistryError.self) { try await client.manifest(for: reference) }
+                #expect(error.code == .manifestUnknown)
+                #expect(error.status == 404)
+                #expect(error.description.contains(reference.description))
+                #expect(error.description.contains("list the repository's tags"))
+                #expect(!error.description.contains("dockyard tags"))
+            }
         }
     }
 
-    @Test("an unknown repository and an unknown tag become typed errors with the status kept")
-    func typedErrors() async throws {
-        let hub = try LocalHub.required()
-        let target = try #require(RegistryUnderTest.all(hub).first { $0.name == "open" })
-        try await RegistryFixtures.withClient(try target.client()) { client in
-            let missing = try target.uniqueReference("missing", tag: "v9")
-            let error = try await #require(throws: RegistryError.self) { try await client.manifest(for: missing) }
-            #expect(error.code == .manifestUnknown || error.code == .nameUnknown)
-            #expect(error.status == 404)
-            #expect(error.method == "GET")
-            #expect(error.errors.first?.code == error.code.rawValue)
-            #expect(!error.isRetryable)
+    @Test("an unknown repository and an unknown tag become typed errors with the status kept", arguments: RegistryKind.plain)
+    func typedErrors(kind: RegistryKind) async throws {
+        try await RegistryUnderTest.with(kind) { target in
+            try await RegistryFixtures.withClient(try target.client()) { client in
+                let missing = try target.uniqueReference("missing", tag: "v9")
+                let error = try await #require(throws: RegistryError.self) { try await client.manifest(for: missing) }
+                #expect(error.code == .manifestUnknown || error.code == .nameUnknown)
+                #expect(error.status == 404)
+                #expect(error.method == "GET")
+                #expect(error.errors.first?.code == error.code.rawValue)
+                #expect(!error.isRetryable)
 
-            let tagsError = try await #require(throws: RegistryError.self) {
-                try await client.tags(in: missing.repository).collect()
+                let tagsError = try await #require(throws: RegistryError.self) {
+                    try await client.tags(in: missing.repository).collect()
+                }
+                #expect(tagsError.code == .nameUnknown)
+                #expect(tagsError.status == 404)
+
+                let headError = try await #require(throws: RegistryError.self) { try await client.resolve(missing) }
+                #expect(headError.code == .manifestUnknown)
             }
-            #expect(tagsError.code == .nameUnknown)
-            #expect(tagsError.status == 404)
-
-            let headError = try await #require(throws: RegistryError.self) { try await client.resolve(missing) }
-            #expect(headError.code == .manifestUnknown)
         }
     }
 
@@ -136,14 +137,17 @@ struct RegistryClientTests {
         }
     }
 
-    @Test("tag pages are followed through relative and absolute Link headers with n and last")
-    func tagPagesFollowLinks() async throws {
-        let hub = try LocalHub.required()
+    @Test("tag pages are followed through relative and absolute Link headers with n and last", arguments: RegistryKind.plain)
+    func tagPagesFollowLinks(kind: RegistryKind) async throws {
+        try await RegistryUnderTest.with(kind) { target in try await Self.tagPagesFollowLinks(target) }
+    }
+
+    static func tagPagesFollowLinks(_ target: RegistryUnderTest) async throws {
         let base = try AsyncHTTPTransport()
         let paginating = PaginatingTransport(wrapping: base)
         let client = try RegistryClient(credentials: AnonymousCredentials(), transport: paginating)
         do {
-            let reference = try ImageReference(normalizing: "\(hub.open.host)/dockyard/pages-\(RegistryFixtures.uniqueSuffix()):base")
+            let reference = try target.uniqueReference("pages", tag: "base")
             let pushed = try await RegistryFixtures.pushImage(reference, with: client, layerSize: 64)
             let names = (0..<250).map { String(format: "p%03d", $0) }
             try await RegistryFixtures.forEach(names, width: 8) { tag in
@@ -166,27 +170,36 @@ struct RegistryClientTests {
         await base.shutdown()
     }
 
-    @Test("the catalog lists every repository across pages (admin on the token registry)")
-    func catalogAcrossPages() async throws {
-        let hub = try LocalHub.required()
-        var configuration = RegistryClient.Configuration()
-        configuration.retry = .default
-        let admin = try RegistryClient(
-            configuration: configuration,
-            credentials: StaticCredentials(.basic(username: hub.admin.username, password: hub.admin.password), forRegistry: hub.token.host))
-        try await RegistryFixtures.withClient(admin) { client in
-            let suffix = RegistryFixtures.uniqueSuffix()
-            let references = try (0..<3).map { try ImageReference(normalizing: "\(hub.token.host)/catalog-\(suffix)/r\($0):v1") }
-            for reference in references { try await RegistryFixtures.pushImage(reference, with: client, layerSize: 64) }
-            var pages = 0
-            var all: [String] = []
-            for try await page in client.catalog(registry: hub.token.host, pageSize: 2).pages {
-                pages += 1
-                all += page.items
+    @Test(
+        "the catalog lists every repository across pages (admin on the token registry)",
+        arguments: [RegistryKind.token, .embeddedToken])
+    func catalogAcrossPages(kind: RegistryKind) async throws {
+        try await RegistryUnderTest.with(kind) { target in
+            // localhub's catalog is for its admin; the embedded registry's account holds every grant.
+            let admin = kind.isEmbedded ? target.account : LocalHub.current?.admin
+            let account = try #require(admin)
+            var configuration = RegistryClient.Configuration()
+            configuration.retry = .default
+            let client = try RegistryClient(
+                configuration: configuration,
+                credentials: StaticCredentials(
+                    .basic(username: account.username, password: account.password), forRegistry: target.registry.host))
+            try await RegistryFixtures.withClient(client) { client in
+                let suffix = RegistryFixtures.uniqueSuffix()
+                let references = try (0..<3).map {
+                    try ImageReference(normalizing: "\(target.registry.host)/catalog-\(suffix)/r\($0):v1")
+                }
+                for reference in references { try await RegistryFixtures.pushImage(reference, with: client, layerSize: 64) }
+                var pages = 0
+                var all: [String] = []
+                for try await page in client.catalog(registry: target.registry.host, pageSize: 2).pages {
+                    pages += 1
+                    all += page.items
+                }
+                #expect(pages >= 2)
+                for reference in references { #expect(all.contains(reference.path)) }
+                #expect(Set(all).count == all.count)
             }
-            #expect(pages >= 2)
-            for reference in references { #expect(all.contains(reference.path)) }
-            #expect(Set(all).count == all.count)
         }
     }
 
@@ -230,36 +243,36 @@ struct RegistryClientTests {
         }
     }
 
-    @Test("an index resolves to the manifest of the requested platform")
-    func resolvePlatform() async throws {
-        let hub = try LocalHub.required()
-        let target = try #require(RegistryUnderTest.all(hub).first { $0.name == "open" })
-        try await RegistryFixtures.withClient(try target.client()) { client in
-            let reference = try target.uniqueReference("multi")
-            let amd = try await RegistryFixtures.pushImage(
-                try reference.withTag("amd64"), with: client, architecture: "amd64")
-            let arm = try await RegistryFixtures.pushImage(
-                try reference.withTag("arm64"), with: client, architecture: "arm64")
-            let indexText = """
-                {"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[\
-                {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"\(amd.manifest.digest)",\
-                "size":\(amd.manifest.bytes.count),"platform":{"architecture":"amd64","os":"linux"}},\
-                {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"\(arm.manifest.digest)",\
-                "size":\(arm.manifest.bytes.count),"platform":{"architecture":"arm64","os":"linux","variant":"v8"}}]}
-                """
-            let index = try ManifestDocument(bytes: Array(indexText.utf8), mediaType: nil)
-            try await client.putManifest(index, as: reference)
-            let fetched = try await client.manifest(for: reference)
-            #expect(fetched.mediaType == .ociIndex)
+    @Test("an index resolves to the manifest of the requested platform", arguments: RegistryKind.plain)
+    func resolvePlatform(kind: RegistryKind) async throws {
+        try await RegistryUnderTest.with(kind) { target in
+            try await RegistryFixtures.withClient(try target.client()) { client in
+                let reference = try target.uniqueReference("multi")
+                let amd = try await RegistryFixtures.pushImage(
+                    try reference.withTag("amd64"), with: client, architecture: "amd64")
+                let arm = try await RegistryFixtures.pushImage(
+                    try reference.withTag("arm64"), with: client, architecture: "arm64")
+                let indexText = """
+                    {"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[\
+                    {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"\(amd.manifest.digest)",\
+                    "size":\(amd.manifest.bytes.count),"platform":{"architecture":"amd64","os":"linux"}},\
+                    {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"\(arm.manifest.digest)",\
+                    "size":\(arm.manifest.bytes.count),"platform":{"architecture":"arm64","os":"linux","variant":"v8"}}]}
+                    """
+                let index = try ManifestDocument(bytes: Array(indexText.utf8), mediaType: nil)
+                try await client.putManifest(index, as: reference)
+                let fetched = try await client.manifest(for: reference)
+                #expect(fetched.mediaType == .ociIndex)
 
-            let chosen = try await client.resolve(reference, platform: try Platform(parsing: "linux/arm64"))
-            #expect(chosen.digest == arm.manifest.digest)
-            let other = try await client.resolve(reference, platform: try Platform(parsing: "linux/amd64"))
-            #expect(other.digest == amd.manifest.digest)
-            let error = try await #require(throws: RegistryError.self) {
-                try await client.resolve(reference, platform: try Platform(parsing: "windows/amd64"))
+                let chosen = try await client.resolve(reference, platform: try Platform(parsing: "linux/arm64"))
+                #expect(chosen.digest == arm.manifest.digest)
+                let other = try await client.resolve(reference, platform: try Platform(parsing: "linux/amd64"))
+                #expect(other.digest == amd.manifest.digest)
+                let error = try await #require(throws: RegistryError.self) {
+                    try await client.resolve(reference, platform: try Platform(parsing: "windows/amd64"))
+                }
+                #expect(error.code == .platformUnknown)
             }
-            #expect(error.code == .platformUnknown)
         }
     }
 

@@ -1,11 +1,48 @@
 @testable import Dockyard
+import DockyardRegistryServer
 import DockyardTestSupport
 import Foundation
 import NIOCore
 import NIOHTTP1
 import Testing
 
-/// One of localhub's four kinds of registry, with what a test needs to use it.
+/// The registries the SDK's registry tests run against, with the same assertions: localhub's `docker-registry`
+/// instances (open, Basic, token, TLS) and embedded registries (``EmbeddedRegistry``) with the same kinds of
+/// authentication, each test case starting its own. The embedded registry serves plain HTTP only, so TLS is
+/// `docker-registry`'s alone.
+enum RegistryKind: String, Sendable, CaseIterable, CustomTestStringConvertible {
+    case open, basic, token, tls
+    case embeddedOpen = "embedded-open"
+    case embeddedBasic = "embedded-basic"
+    case embeddedToken = "embedded-token"
+
+    /// How a registry admits clients, for assertions that depend on it.
+    enum Authentication: Sendable { case none, basic, token }
+
+    /// localhub's four `docker-registry` instances.
+    static let dockerRegistry: [RegistryKind] = [.open, .basic, .token, .tls]
+    /// The embedded registry without authentication, with Basic and with token authentication.
+    static let embedded: [RegistryKind] = [.embeddedOpen, .embeddedBasic, .embeddedToken]
+    /// A plain (open, HTTP) registry of each implementation.
+    static let plain: [RegistryKind] = [.open, .embeddedOpen]
+    /// A Basic and a token registry of each implementation.
+    static let authenticated: [RegistryKind] = [.basic, .token, .embeddedBasic, .embeddedToken]
+
+    var testDescription: String { rawValue }
+
+    /// Whether the test case starts an embedded registry (rather than using localhub's).
+    var isEmbedded: Bool { Self.embedded.contains(self) }
+
+    var authentication: Authentication {
+        switch self {
+        case .open, .tls, .embeddedOpen: .none
+        case .basic, .embeddedBasic: .basic
+        case .token, .embeddedToken: .token
+        }
+    }
+}
+
+/// One registry of ``RegistryKind``, with what a test needs to use it.
 struct RegistryUnderTest: Sendable, CustomTestStringConvertible {
     var name: String
     var registry: LocalHub.Registry
@@ -34,6 +71,34 @@ struct RegistryUnderTest: Sendable, CustomTestStringConvertible {
                     configuration.additionalTrustRoots = [hub.tlsCA]
                 }),
         ]
+    }
+
+    /// Runs `body` with the registry of `kind`: localhub's (``LocalHub/required()``) or an embedded registry that
+    /// this call starts, and stops afterwards (also when `body` throws).
+    ///
+    /// The embedded registry's account is made here (Basic: a user list; token: the registry's own token service
+    /// granting the account everything), so a test reads credentials and namespace from the value it gets, never
+    /// from localhub.
+    static func with<T: Sendable>(_ kind: RegistryKind, _ body: (RegistryUnderTest) async throws -> T) async throws -> T {
+        guard kind.isEmbedded else {
+            let hub = try LocalHub.required()
+            let target = try #require(all(hub).first { $0.name == kind.rawValue })
+            return try await body(target)
+        }
+        let account = LocalHub.Account(username: "tester", password: "tester-\(RegistryFixtures.uniqueSuffix())")
+        var configuration = EmbeddedRegistry.Configuration()
+        switch kind.authentication {
+        case .none: break
+        case .basic: configuration.authentication = .basic([account.username: account.password])
+        case .token: configuration.authentication = .token(.init(users: .list([account.username: account.password])))
+        }
+        return try await EmbeddedRegistry.withRegistry(configuration) { registry in
+            try await body(
+                RegistryUnderTest(
+                    name: kind.rawValue, registry: LocalHub.Registry(url: registry.url, host: registry.host),
+                    account: kind.authentication == .none ? nil : account,
+                    namespace: kind.authentication == .none ? "dockyard" : account.username, configure: { _ in }))
+        }
     }
 
     /// A client for this registry with the account's credentials.

@@ -27,6 +27,10 @@ extension LocalHub {
         public var base: LocalHub?
         /// Whether the `fault` proxy also listens with TLS (``FaultProxy/tlsURL``, ``FaultProxy/tlsCA``).
         public var faultTLS: Bool = false
+        /// Where every started registry posts its notification events (`--notify`): hubsim's
+        /// `/__registry__/events` (`hub.endpoint("/__registry__/events")`) turns a push into a Docker Hub tag record and its
+        /// webhooks, as on Docker Hub. `nil` sends none.
+        public var notify: URL? = nil
 
         /// Creates options; every default matches `scripts/test`'s servers.
         ///
@@ -109,6 +113,7 @@ extension LocalHub {
             arguments += ["--upstream", "\(name)=\(url.absoluteString)"]
         }
         if options.faultTLS { arguments.append("--fault-tls") }
+        if let notify = options.notify { arguments += ["--notify", notify.absoluteString] }
         if let scenario = options.faultScenario {
             arguments += ["--fault-scenario", scenario.rawValue]
             if !options.faultParams.isEmpty {

@@ -201,7 +201,7 @@ extension RegistryClient {
         guard let entry = index.manifest(for: wanted) else {
             let available = runnable.compactMap { $0.platform.map { "\($0)" } }
             throw LayerError(
-                .invalidValue,
+                .platformUnavailable,
                 "\(location) has no image for \(wanted); it has \(available.isEmpty ? "no platform entries" : available.joined(separator: ", "))")
         }
         return [entry]

@@ -6,7 +6,9 @@ import Foundation
 import NIOHTTP1
 
 /// An image's configuration blob: its exact bytes, its descriptor, and the decoded value.
-public struct ConfigurationBlob: Sendable, Hashable {
+///
+/// `description` reads `linux/amd64 configuration sha256:… (1472 bytes)`.
+public struct ConfigurationBlob: Sendable, Hashable, CustomStringConvertible {
     /// The configuration's bytes as stored.
     public var bytes: [UInt8]
     /// The descriptor the manifest gives it.
@@ -15,6 +17,12 @@ public struct ConfigurationBlob: Sendable, Hashable {
     public var configuration: ImageConfiguration
     /// The manifest whose configuration this is.
     public var manifest: Descriptor
+
+    /// The decoded configuration's platform, the digest and the size: `linux/amd64 configuration sha256:… (1472
+    /// bytes)`. The bytes themselves are in ``bytes``.
+    public var description: String {
+        "\(configuration.platform) configuration \(descriptor.digest) (\(descriptor.size) bytes)"
+    }
 }
 
 /// What ``RegistryClient/inspect(_:platform:)`` tells about an image, as `skopeo inspect` shows it.
@@ -38,16 +46,24 @@ public struct ImageInspection: Sendable, Hashable {
 extension RegistryClient {
     /// The configuration of an image, or of one platform of a multi-platform image.
     ///
+    /// A single-platform image's configuration is returned whatever its platform; to be told when it is not the
+    /// one you asked for, use ``imageConfiguration(for:platform:)``.
+    ///
     /// - Parameters:
     ///   - image: The image (registry reference or OCI layout entry).
     ///   - platform: The platform to choose from an index; the host's by default.
     /// - Returns: The configuration's exact bytes, descriptor and decoded value.
-    /// - Throws: ``DockyardImageBuilder/LayerError`` when the image has no such platform or its config is not
-    ///   an image configuration, ``RegistryError``, ``LayoutError``, `BlobTransferError`, `AuthError`,
-    ///   `TransportError`.
+    /// - Throws: ``DockyardImageBuilder/LayerError`` (`platformUnavailable` when an index has no entry for the
+    ///   platform, `invalidValue` when the config is not an image configuration), ``RegistryError``,
+    ///   ``LayoutError``, `BlobTransferError`, `AuthError`, `TransportError`.
     public func configuration(of image: ImageLocation, platform: Platform? = nil) async throws -> ConfigurationBlob {
+        try await configurationBlob(of: image, platform: platform).blob
+    }
+
+    /// ``configuration(of:platform:)``, and whether the configuration was chosen from an index.
+    func configurationBlob(of image: ImageLocation, platform: Platform?) async throws -> (blob: ConfigurationBlob, fromIndex: Bool) {
         let store = try ImageStore(image, client: self)
-        let (_, manifestDocument) = try await Self.platformManifest(of: image, store: store, platform: platform)
+        let (top, manifestDocument) = try await Self.platformManifest(of: image, store: store, platform: platform)
         guard let manifest = manifestDocument.manifest else {
             throw LayerError(.invalidValue, "\(image) is not an image manifest")
         }
@@ -58,7 +74,8 @@ extension RegistryClient {
         } catch {
             throw LayerError(.invalidValue, "the config of \(image) (\(manifest.config.mediaType)) is not an image configuration: \(error)")
         }
-        return ConfigurationBlob(bytes: bytes, descriptor: manifest.config, configuration: configuration, manifest: manifestDocument.descriptor)
+        let blob = ConfigurationBlob(bytes: bytes, descriptor: manifest.config, configuration: configuration, manifest: manifestDocument.descriptor)
+        return (blob, top.index != nil)
     }
 
     /// Describes an image: digest, platforms, and for one platform its manifest and configuration.
@@ -104,7 +121,7 @@ extension RegistryClient {
         if let platform {
             guard let found = index.manifest(for: platform) else {
                 let available = index.manifests.compactMap { $0.platform.map { "\($0)" } }
-                throw LayerError(.invalidValue, "\(image) has no image for \(platform); it has \(available.joined(separator: ", "))")
+                throw LayerError(.platformUnavailable, "\(image) has no image for \(platform); it has \(available.joined(separator: ", "))")
             }
             entry = found
         } else if let found = index.manifest(for: .current) ?? index.manifests.first(where: { $0.mediaType.isImageManifest }) {

@@ -18,8 +18,21 @@ import Foundation
     }
 }
 
-// Documentation/Dockyard.docc/Articles/LogIn.md:47
-@Sendable private func Documentation_Dockyard_docc_Articles_LogIn_line47() async throws {
+// Documentation/Dockyard.docc/Articles/LogIn.md:36
+@Sendable private func Documentation_Dockyard_docc_Articles_LogIn_line36() async throws {
+    let credentials = StaticCredentials([
+        "registry.example.com": .basic(username: "ci", password: "token"),
+        "ghcr.io": .basic(username: "alice", password: "ghp_example"),
+        "docker.io": .basic(username: "alice", password: "dckr_pat_example"),
+    ])
+    try await withRegistryClient(credentials: credentials) { client in
+        let source = try ImageReference(normalizing: "ghcr.io/acme/app:1.0")
+        print(try await client.copy(from: source, to: ImageReference(normalizing: "registry.example.com/acme/app:1.0")).digest)
+    }
+}
+
+// Documentation/Dockyard.docc/Articles/LogIn.md:64
+@Sendable private func Documentation_Dockyard_docc_Articles_LogIn_line64() async throws {
     let secret = "a personal access token"
     try await withRegistryClient { client in
         try await client.login(registry: "docker.io", username: "alice", password: secret)

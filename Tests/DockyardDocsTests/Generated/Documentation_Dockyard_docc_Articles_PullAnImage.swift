@@ -19,10 +19,39 @@ import Foundation
     try await withRegistryClient { client in
         for try await event in client.pullEvents(reference, into: layout) {
             switch event {
-            case .progressed(let progress): print(progress)
+            case .progressed(let progress): print(progress)   // 1.2 MiB of 3.4 MiB (1 of 2 blobs)
             case .completed(let result): print("pulled", result.digest)
             default: break
             }
         }
+    }
+}
+
+// Documentation/Dockyard.docc/Articles/PullAnImage.md:43
+@Sendable private func Documentation_Dockyard_docc_Articles_PullAnImage_line43() async throws {
+    func show(_ progress: ImageTransferProgress) {
+        let percent = Int(progress.fractionCompleted * 100)
+        print("\(progress.completedBytes)/\(progress.totalBytes) bytes, \(percent)%")
+    }
+}
+
+// Documentation/Dockyard.docc/Articles/PullAnImage.md:57
+@Sendable private func Documentation_Dockyard_docc_Articles_PullAnImage_line57() async throws {
+    let reference = try ImageReference(normalizing: "alpine:3.20")
+    try await withRegistryClient { client in
+        let host = try await client.imageConfiguration(for: reference)
+        let arm = try await client.imageConfiguration(for: reference, platform: Platform(parsing: "linux/arm64"))
+        print(host.architecture, arm.architecture, arm.config?.entrypoint ?? [])
+    }
+}
+
+// Documentation/Dockyard.docc/Articles/PullAnImage.md:71
+@Sendable private func Documentation_Dockyard_docc_Articles_PullAnImage_line71() async throws {
+    let tool = try ImageReference(normalizing: "registry.example.com/team/tool:1.0")
+    do {
+        let configuration = try await withRegistryClient { try await $0.imageConfiguration(for: tool, platform: .current) }
+        print(configuration.platform)
+    } catch let error as LayerError where error.code == .platformUnavailable {
+        print(error)   // registry.example.com/team/tool:1.0 is a single-platform image for linux/amd64, not linux/arm64; …
     }
 }
