@@ -76,9 +76,9 @@ extension DockyardCommand {
             report.detail("digest", pushed.digest.description)
 
             // 3. Tag and list.
-            let tags = try await report.step("tags", "client.tag(_:as: \"latest\"), client.tags(in: demo/hello).collect()") {
+            let tags = try await report.step("tags", "client.tag(_:as: \"latest\"), client.tags(of: demo/hello:latest).collect()") {
                 _ = try await client.tag(image, as: "latest")
-                let tags = try await client.tags(in: image.repository).collect()
+                let tags = try await client.tags(of: image).collect()
                 return (tags, tags.joined(separator: ", "))
             }
             _ = tags

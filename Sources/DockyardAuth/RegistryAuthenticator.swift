@@ -208,7 +208,9 @@ public actor RegistryAuthenticator {
         guard let credentials else {
             throw AuthError(
                 .credentialsRequired,
-                message: "registry \(display) requires a username and password; log in first", registry: display,
+                message: "registry \(display) requires a username and password, and the credential provider has none for it; "
+                    + "give the client credentials for \(display) (for example StaticCredentials, or a stored login)",
+                registry: display,
                 status: 401)
         }
         guard let header = credentials.basicAuthorization else {

@@ -332,7 +332,7 @@ public struct TokenService: Sendable {
         default:
             return AuthError(
                 .credentialsRequired,
-                message: "the token service at \(realm) refused anonymous access (\(detail)); log in first",
+                message: "the token service at \(realm) refused anonymous access (\(detail)); give the client credentials for this registry",
                 status: code)
         }
     }

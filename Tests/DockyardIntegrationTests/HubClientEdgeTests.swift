@@ -98,12 +98,14 @@ struct HubClientEdgeTests {
             try await withTransport { transport in
                 let client = try HubClient(configuration: .init(baseURL: proxy.url, retry: .none, userAgent: "dockyard-tests/hub-poll"), transport: transport)
                 try await client.login(.password(username: carol.username, password: carol.password))
-                let started = try await client.triggerBuild(in: builder, sourceType: .branch, sourceName: "main")
-                let code = try #require(started.first?.buildCode)
+                // Armed before the build starts (any build of the repository), so a loaded machine cannot let the
+                // build finish before the faults are in place: the first poll passes, the next two get 503.
                 try await proxy.set([
                     "scenario": "status", "status": 503, "method": "GET",
-                    "path": .string("^/v2/repositories/acme/builder/buildhistory/\(code)/?$"), "skip": 1, "times": 2,
+                    "path": .string("^/v2/repositories/acme/builder/buildhistory/[^/]+/?$"), "skip": 1, "times": 2,
                 ])
+                let started = try await client.triggerBuild(in: builder, sourceType: .branch, sourceName: "main")
+                let code = try #require(started.first?.buildCode)
                 let final = try await client.waitForBuild(code, in: builder, pollInterval: .milliseconds(100))
                 let injected = try await proxy.injected()
                 #expect(final.status == .success)

@@ -7,15 +7,15 @@ import Foundation
 
 struct AttachSBOM {
     static func main() async throws {
-        let client = try RegistryClient()
-        let image = try ImageReference(normalizing: "registry.example.com/acme/site:v1")
-        let subject = try await client.resolve(image)
-        try await client.pushArtifact(
-            [ArtifactFile(URL(fileURLWithPath: "sbom.spdx.json"), mediaType: "application/spdx+json")],
-            artifactType: "application/spdx+json", to: image.withoutTag(), subject: subject)
-        for referrer in try await client.referrers(of: subject.digest, in: image.repository).collect() {
-            print(referrer.digest, referrer.artifactType?.rawValue ?? "-")
+        try await withRegistryClient { client in
+            let image = try ImageReference(normalizing: "registry.example.com/acme/site:v1")
+            let subject = try await client.resolve(image)
+            try await client.pushArtifact(
+                [ArtifactFile(URL(fileURLWithPath: "sbom.spdx.json"), mediaType: "application/spdx+json")],
+                artifactType: "application/spdx+json", to: image.withoutTag(), subject: subject)
+            for referrer in try await client.referrers(of: subject.digest, in: image.repository).collect() {
+                print(referrer.digest, referrer.artifactType?.rawValue ?? "-")
+            }
         }
-        await client.shutdown()
     }
 }

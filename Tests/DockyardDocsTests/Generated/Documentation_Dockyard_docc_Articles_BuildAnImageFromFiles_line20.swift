@@ -13,11 +13,11 @@ struct BuildImage {
         var changes = ImageChanges()
         changes.entrypoint = ["/usr/sbin/nginx", "-g", "daemon off;"]
         changes.labels = ["org.opencontainers.image.source": "https://github.com/acme/site"]
-        let client = try RegistryClient()
-        let result = try await client.append(
-            [layer], to: .registry(try ImageReference(normalizing: "nginx:1.27")),
-            as: try ImageLocation(parsing: "registry.example.com/acme/site:v1"), changes: changes)
-        print(result.descriptor.digest)
-        await client.shutdown()
+        try await withRegistryClient { client in
+            let result = try await client.append(
+                [layer], to: .registry(try ImageReference(normalizing: "nginx:1.27")),
+                as: try ImageLocation(parsing: "registry.example.com/acme/site:v1"), changes: changes)
+            print(result.descriptor.digest)
+        }
     }
 }

@@ -12,8 +12,8 @@ import Foundation
     print(result.digest)
 }
 
-// Documentation/Dockyard.docc/Articles/PullAnImage.md:24
-@Sendable private func Documentation_Dockyard_docc_Articles_PullAnImage_line24() async throws {
+// Documentation/Dockyard.docc/Articles/PullAnImage.md:29
+@Sendable private func Documentation_Dockyard_docc_Articles_PullAnImage_line29() async throws {
     let reference = try ImageReference(normalizing: "alpine:3.20")
     let layout = try OCILayout(at: URL(fileURLWithPath: "./alpine"))
     try await withRegistryClient { client in
@@ -27,16 +27,16 @@ import Foundation
     }
 }
 
-// Documentation/Dockyard.docc/Articles/PullAnImage.md:43
-@Sendable private func Documentation_Dockyard_docc_Articles_PullAnImage_line43() async throws {
+// Documentation/Dockyard.docc/Articles/PullAnImage.md:48
+@Sendable private func Documentation_Dockyard_docc_Articles_PullAnImage_line48() async throws {
     func show(_ progress: ImageTransferProgress) {
         let percent = Int(progress.fractionCompleted * 100)
         print("\(progress.completedBytes)/\(progress.totalBytes) bytes, \(percent)%")
     }
 }
 
-// Documentation/Dockyard.docc/Articles/PullAnImage.md:57
-@Sendable private func Documentation_Dockyard_docc_Articles_PullAnImage_line57() async throws {
+// Documentation/Dockyard.docc/Articles/PullAnImage.md:62
+@Sendable private func Documentation_Dockyard_docc_Articles_PullAnImage_line62() async throws {
     let reference = try ImageReference(normalizing: "alpine:3.20")
     try await withRegistryClient { client in
         let host = try await client.imageConfiguration(for: reference)
@@ -45,8 +45,8 @@ import Foundation
     }
 }
 
-// Documentation/Dockyard.docc/Articles/PullAnImage.md:71
-@Sendable private func Documentation_Dockyard_docc_Articles_PullAnImage_line71() async throws {
+// Documentation/Dockyard.docc/Articles/PullAnImage.md:76
+@Sendable private func Documentation_Dockyard_docc_Articles_PullAnImage_line76() async throws {
     let tool = try ImageReference(normalizing: "registry.example.com/team/tool:1.0")
     do {
         let configuration = try await withRegistryClient { try await $0.imageConfiguration(for: tool, platform: .current) }

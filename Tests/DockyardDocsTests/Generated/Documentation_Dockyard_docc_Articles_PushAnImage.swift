@@ -14,8 +14,8 @@ import Foundation
     print(result.digest)
 }
 
-// Documentation/Dockyard.docc/Articles/PushAnImage.md:25
-@Sendable private func Documentation_Dockyard_docc_Articles_PushAnImage_line25() async throws {
+// Documentation/Dockyard.docc/Articles/PushAnImage.md:29
+@Sendable private func Documentation_Dockyard_docc_Articles_PushAnImage_line29() async throws {
     let source = try ImageReference(normalizing: "alpine:3.20")
     let destination = try ImageReference(normalizing: "registry.example.com/mirror/alpine:3.20")
     let result = try await withRegistryClient { client in
