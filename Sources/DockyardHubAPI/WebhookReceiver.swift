@@ -149,7 +149,7 @@ public final class WebhookReceiver: Sendable {
         } catch {}
     }
 
-    /// Answers the requests of one connection (the first, as every answer closes it).
+    /// Answers the first request of a connection, then waits for the client to close it.
     private static func answer(
         _ inbound: NIOAsyncChannelInboundStream<HTTPServerRequestPart>, _ outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>,
         limit: Int, continuation: AsyncStream<Event>.Continuation
@@ -157,7 +157,11 @@ public final class WebhookReceiver: Sendable {
         var head: HTTPRequestHead?
         var body: [UInt8] = []
         var tooLarge = false
+        var answered = false
         for try await part in inbound {
+            // After the answer (which says `Connection: close`) the connection is left for the client to close:
+            // closing it here could cut the answer off before it leaves the socket. Anything more is ignored.
+            if answered { continue }
             switch part {
             case .head(let requestHead):
                 head = requestHead
@@ -193,7 +197,7 @@ public final class WebhookReceiver: Sendable {
                 if status == .methodNotAllowed { headers.add(name: "Allow", value: "POST") }
                 try await outbound.write(.head(HTTPResponseHead(version: head?.version ?? .http1_1, status: status, headers: headers)))
                 try await outbound.write(.end(nil))
-                return
+                answered = true
             }
         }
     }
