@@ -80,15 +80,13 @@ struct CredentialHelperTests {
         // non-zero must not put the secret into the error.
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let program = directory.appending("docker-credential-leaky")
         let script = #"""
             #!/bin/sh
             cat >/dev/null
             printf '{"ServerURL":"r.example","Username":"alice","Secret":"LEAKED-SECRET-7"}'
             exit 1
             """#
-        try Data(script.utf8).write(to: program)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: program.path)
+        let program = try directory.writeExecutable(script, named: "docker-credential-leaky")
         let helper = CredentialHelper(name: "leaky", executableURL: program)
         let error = try await #require(throws: AuthError.self) { try await helper.get(serverURL: "r.example") }
         #expect(error.code == .credentialHelperFailed)

@@ -78,9 +78,7 @@ struct SecretFileTests {
     func boundedOutput() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let script = directory.appending("docker-credential-chatty")
-        try Data("#!/bin/sh\nexec yes 0123456789abcdef\n".utf8).write(to: script)
-        chmod(script.path, 0o755)
+        let script = try directory.writeExecutable("#!/bin/sh\nexec yes 0123456789abcdef\n", named: "docker-credential-chatty")
         let helper = CredentialHelper(name: "chatty", executableURL: script, environment: [:], timeout: .seconds(60))
         let error = await #expect(throws: AuthError.self) { _ = try await helper.get(serverURL: "r.example") }
         #expect(error?.code == .credentialHelperFailed)
@@ -91,9 +89,7 @@ struct SecretFileTests {
     func helperExitsEarly() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let script = directory.appending("docker-credential-early")
-        try Data("#!/bin/sh\necho nope >&2\nexit 3\n".utf8).write(to: script)
-        chmod(script.path, 0o755)
+        let script = try directory.writeExecutable("#!/bin/sh\necho nope >&2\nexit 3\n", named: "docker-credential-early")
         let helper = CredentialHelper(name: "early", executableURL: script, environment: [:])
         let big = String(repeating: "s", count: 4 << 20)
         let error = await #expect(throws: AuthError.self) {

@@ -97,7 +97,21 @@ extension LocalHub {
         var stop: String
     }
 
+    /// Starts the servers, up to three times: the start script picks free ports and then starts the servers on
+    /// them, and in a parallel run another test's server can take a port in between (the server then exits during
+    /// start-up). Each attempt has a state directory and ports of its own.
     private static func start(_ options: LaunchOptions) async throws -> Started {
+        var attempt = 1
+        while true {
+            do {
+                return try await startOnce(options)
+            } catch let failure as ProcessFailure where attempt < 3 && failure.result.status == 1 {
+                attempt += 1
+            }
+        }
+    }
+
+    private static func startOnce(_ options: LaunchOptions) async throws -> Started {
         let scratch = try TemporaryDirectory(prefix: "localhub")
         let state = scratch.appending("state")
         let start = TestFixtures.localhub.appendingPathComponent("start").path
@@ -128,6 +142,9 @@ extension LocalHub {
             start, arguments: arguments, environment: environment, inheritEnvironment: false, timeout: .seconds(120),
             startsBackgroundProcesses: true)
         guard started.succeeded else {
+            // Whatever did start is stopped, and the state goes with the scratch directory.
+            _ = try? await ProcessRunner.run(stop, arguments: ["--state", state.path], timeout: .seconds(60))
+            scratch.remove()
             throw ProcessFailure(command: ([start] + arguments).joined(separator: " "), result: started)
         }
         do {

@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A fresh directory under the system's temporary directory, removed when the value is released.
 ///
@@ -30,6 +35,32 @@ public final class TemporaryDirectory: Sendable {
     /// - Returns: The URL.
     public func appending(_ components: String...) -> URL {
         components.reduce(url) { $0.appendingPathComponent($1) }
+    }
+
+    /// Writes an executable script (mode 0755) into the directory and returns its URL.
+    ///
+    /// The file is opened with `O_CLOEXEC`: a test running in parallel that starts a long-lived server at that moment
+    /// must not inherit a descriptor open for writing, or executing the script fails with "Text file busy"
+    /// (`ETXTBSY`) for as long as that server runs.
+    ///
+    /// - Parameters:
+    ///   - text: The script, starting with its `#!` line.
+    ///   - name: The file's name.
+    /// - Returns: The script's URL.
+    /// - Throws: `POSIXError` when the file cannot be written.
+    public func writeExecutable(_ text: String, named name: String) throws -> URL {
+        let file = appending(name)
+        let descriptor = open(file.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        defer { close(descriptor) }
+        let bytes = Array(text.utf8)
+        var written = 0
+        while written < bytes.count {
+            let count = bytes[written...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            guard count > 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            written += count
+        }
+        return file
     }
 
     /// Deletes the directory and everything in it, unless `DOCKYARD_KEEP_TEMP=1`.
