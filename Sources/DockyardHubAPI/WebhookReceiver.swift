@@ -177,20 +177,25 @@ public final class WebhookReceiver: Sendable {
                 }
             case .end:
                 let status: HTTPResponseStatus
+                var event: Event?
                 if head?.method != .POST {
                     status = .methodNotAllowed
                 } else if tooLarge {
                     status = .payloadTooLarge
-                    continuation.yield(.rejected(WebhookPayloadError(message: "the webhook body is over \(limit) bytes")))
+                    event = .rejected(WebhookPayloadError(message: "the webhook body is over \(limit) bytes"))
                 } else {
                     do {
-                        continuation.yield(.delivery(try WebhookDelivery.decode(from: body)))
+                        event = .delivery(try WebhookDelivery.decode(from: body))
                         status = .ok
                     } catch {
-                        continuation.yield(.rejected(error))
+                        event = .rejected(error)
                         status = .badRequest
                     }
                 }
+                // The answer is written before the event is handed on: a consumer that stops the receiver on this
+                // event (after its last expected delivery) must not cut off the answer to the request that carried
+                // it.
+                defer { if let event { continuation.yield(event) } }
                 var headers = HTTPHeaders()
                 headers.add(name: "Content-Length", value: "0")
                 headers.add(name: "Connection", value: "close")
