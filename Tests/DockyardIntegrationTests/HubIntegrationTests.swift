@@ -162,7 +162,12 @@ struct HubIntegrationTests {
 
     @Test("paging follows next to the last page of a list longer than 250 items")
     func longListPaging() async throws {
-        let hub = try HubSim.required()
+        // A hubsim of this test's own: on the shared one, other suites create and delete repositories while it
+        // pages, and offset pages can then skip or repeat an entry even when the total ends where it began.
+        try await PrivateHubSim.with { hub in try await Self.longListPaging(on: hub) }
+    }
+
+    static func longListPaging(on hub: HubSim) async throws {
         try await withHubClient(hub) { client in
             // Other suites may create public repositories meanwhile: compare exactly only when the total held still.
             let before = try await client.searchRepositories("", pageSize: 1).pages.first { _ in true }?.totalCount
