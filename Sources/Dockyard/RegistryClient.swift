@@ -257,10 +257,10 @@ public final class RegistryClient: Sendable {
         attempt.headers.replaceOrAdd(name: "Authorization", value: authorization)
         response = try await exchange(attempt, registry: registry)
         try checkOrigin(of: response, for: attempt, registry: registry)
-        if response.status == .unauthorized,
-           let challenge = AuthChallenge.parse(headers: response.headers).first,
-           challenge.scheme == .bearer, challenge.parameters["error"] == "insufficient_scope"
-        {
+        guard response.status == .unauthorized, let challenge = AuthChallenge.parse(headers: response.headers).first else {
+            return response
+        }
+        if challenge.scheme == .bearer, challenge.parameters["error"] == "insufficient_scope" {
             // The token of this challenge round was refused for its scope too: the account lacks the access. (The
             // authenticator decides this on the first refusal when the token is fresh; an older token is renewed
             // once, and its replacement's refusal is final, however long the round took.)
@@ -271,9 +271,7 @@ public final class RegistryClient: Sendable {
                     + "the account lacks this access",
                 registry: registry, status: 401)
         }
-        if response.status == .unauthorized,
-           AuthChallenge.parse(headers: response.headers).first?.scheme == .basic
-        {
+        if challenge.scheme == .basic {
             // Basic credentials sent and refused: ask the authenticator, which reports them as invalid.
             await response.body.drain()
             _ = try await authenticator.authorization(
