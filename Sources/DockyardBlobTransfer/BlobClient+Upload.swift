@@ -32,7 +32,10 @@ extension BlobClient {
     /// an ordinary upload session instead); otherwise `POST …/blobs/uploads/`. Then, per
     /// ``Configuration/uploadStrategy``, one streaming `PUT ?digest=` or `PATCH` chunks and a closing `PUT`.
     /// When a request breaks, the registry is asked how much it holds (`GET` on the session) and the upload
-    /// continues from there. `Location` headers may be relative, absolute, or on another host.
+    /// continues from there. When the registry has dropped the session (404 `BLOB_UPLOAD_UNKNOWN` or
+    /// `BLOB_UPLOAD_INVALID`, to that `GET` or to a later `PATCH` or `PUT`), a new session starts from zero. Each
+    /// break and each dropped session counts against ``Configuration/maxResumeAttempts``. `Location` headers may
+    /// be relative, absolute, or on another host.
     ///
     /// - Parameters:
     ///   - digest: The blob's digest; the registry checks it.
@@ -256,6 +259,17 @@ extension BlobClient {
                 try await close(session, digest: digest, body: nil, length: 0, meter: meter)
                 meter.finish()
                 return
+            } catch let lost as BlobTransferError where lost.code == .uploadNotFound {
+                // The registry dropped the session. After a request body broke off, distribution cancels the session
+                // on the first request that finds bytes past the offset of its last Location; a busy registry may
+                // take in the broken request's bytes only after it answered the status GET, so that request can be
+                // the next PATCH or the closing PUT (or the transport's retry of the broken PUT), not the status GET.
+                // Start a new session from zero, as after a 404 to the status GET; this counts as one more attempt.
+                failures += 1
+                try checkFailures(failures, digest: digest, offset: offset, error: lost)
+                session = try await openSession(digest)
+                offset = 0
+                progress?(.resumed(digest: digest, offset: offset))
             } catch let error as BlobTransferError {
                 throw error
             } catch is CancellationError {

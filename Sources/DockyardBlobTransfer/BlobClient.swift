@@ -30,7 +30,8 @@ public struct BlobClient: Sendable {
     public struct Configuration: Sendable {
         /// How uploads are sent; ``UploadStrategy/monolithic`` by default.
         public var uploadStrategy: UploadStrategy
-        /// How many times one transfer may resume after a broken connection; 5 by default.
+        /// How many times one transfer may resume after a broken connection (an upload also counts a session the
+        /// registry dropped, which it starts again); 5 by default.
         public var maxResumeAttempts: Int
         /// How many bytes one read of a local file asks for; 256 KiB by default.
         public var fileReadSize: Int

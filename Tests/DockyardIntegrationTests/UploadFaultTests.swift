@@ -9,9 +9,13 @@ import Testing
 /// middle, out-of-order chunks, digests the registry rejects, and upload sessions that continue on another origin.
 ///
 /// What distribution 2.8.2 does after a body is cut (checked here, not assumed): when the cut left bytes in the
-/// session beyond the offset of its last `Location`, the status `GET` cancels the session (404 `BLOB_UPLOAD_INVALID`);
-/// when the cut left none, the session goes on and `GET` answers `204` with the offset. It ignores a chunk's
-/// `Content-Range` (so it never answers 416 to an out-of-order chunk): that check needs a registry that implements it.
+/// session beyond the offset of its last `Location`, the first request to the session that finds them cancels it
+/// (404 `BLOB_UPLOAD_INVALID`); when the cut left none, the session goes on and `GET` answers `204` with the offset.
+/// Which request finds them depends on when the registry takes in the cut request's bytes: once it has, the status
+/// `GET`; a busy registry may take them in after it answered the `GET` (from what it held before the cut), and then
+/// the next `PATCH` or `PUT` finds them. The proxy's `hold` parameter makes each order certain. Distribution ignores
+/// a chunk's `Content-Range` (so it never answers 416 to an out-of-order chunk): that check needs a registry that
+/// implements it.
 @Suite("Blob uploads through faults against a real registry", .requiresLocalHub, .tags(.integration), .privateFaultProxies)
 struct UploadFaultTests {
     static let chunk = 64 * 1024
@@ -88,7 +92,7 @@ struct UploadFaultTests {
         #expect(Array(stored.body) == bytes, "seed \(seed)")
     }
 
-    @Test("A chunk cut in the middle: distribution drops the session, and the upload starts a new one from zero")
+    @Test("A chunk cut in the middle: distribution drops the session at the status GET, and the upload starts a new one from zero")
     func chunkCutMidBodyStartsOver() async throws {
         let hub = try LocalHub.required()
         let scratch = try TemporaryDirectory(prefix: "upload-fault")
@@ -101,8 +105,9 @@ struct UploadFaultTests {
         let blobs = try client.blobClient(
             for: repository, actions: [.pull, .push], configuration: .init(uploadStrategy: .chunked(size: Self.chunk)))
 
+        // The registry has taken in the cut bytes (and finished the cut request) before the status GET reaches it.
         let entries = try await hub.fault.withScenario(
-            .cutRequestBody, params: ["method": "PATCH", "skip": 2, "after_bytes": 10_000]
+            .cutRequestBody, params: ["method": "PATCH", "skip": 2, "after_bytes": 10_000, "hold": "before-next"]
         ) { proxy in
             let mark = proxy.logMark()
             _ = try await blobs.upload(contentsOf: file, digest: digest)
@@ -110,6 +115,8 @@ struct UploadFaultTests {
         }
         let cut = try #require(entries.first { $0.fault == "cut-request-body" })
         #expect(cut.requestBytes == 10_000)
+        #expect(entries.compactMap(\.method) == ["HEAD", "POST", "PATCH", "PATCH", "PATCH", "GET", "POST"] + Array(repeating: "PATCH", count: 5) + ["PUT"],
+                "\(Self.summary(entries))")
         let status = try #require(entries.first { $0.method == "GET" })
         #expect(status.status == 404, "distribution cancels a session whose size is past its offset: \(Self.summary(entries))")
         #expect(entries.filter { $0.method == "POST" }.count == 2, "a new session after the 404: \(Self.summary(entries))")
@@ -131,13 +138,92 @@ struct UploadFaultTests {
         let repository = try Self.repository(hub.fault.registry, "cut-mono")
         let blobs = try client.blobClient(for: repository, actions: [.pull, .push])
 
-        let entries = try await hub.fault.withScenario(.cutRequestBody, params: ["method": "PUT", "after_bytes": 300_000]) { proxy in
+        // The registry has taken in the cut bytes before the status GET reaches it.
+        let entries = try await hub.fault.withScenario(
+            .cutRequestBody, params: ["method": "PUT", "after_bytes": 300_000, "hold": "before-next"]
+        ) { proxy in
             let mark = proxy.logMark()
             _ = try await blobs.upload(contentsOf: file, digest: digest)
             return Self.uploadRequests(try await proxy.requests(since: mark), repository)
         }
         #expect(entries.compactMap(\.method) == ["HEAD", "POST", "PUT", "GET", "POST", "PUT"], "\(Self.summary(entries))")
         #expect(entries.first { $0.fault != nil }?.requestBytes == 300_000)
+        #expect(entries.last?.status == 201)
+        let stored = try await Self.stored(hub, repository, digest)
+        #expect(Array(stored.body) == bytes, "seed \(seed)")
+    }
+
+    @Test(
+        "A chunk cut in the middle that the registry takes in only after the status GET: the next PATCH finds the session dropped, and the upload starts a new one"
+    )
+    func chunkCutTakenInLateStartsOver() async throws {
+        let hub = try LocalHub.required()
+        let scratch = try TemporaryDirectory(prefix: "upload-fault")
+        defer { scratch.remove() }
+        let seed: UInt64 = 0x5EED_0008
+        let (file, digest, bytes) = try Self.blobFile(scratch, size: 300_000, seed: seed)
+        let client = try Self.client()
+        defer { Task { await client.shutdown() } }
+        let repository = try Self.repository(hub.fault.registry, "cut-late")
+        let blobs = try client.blobClient(
+            for: repository, actions: [.pull, .push], configuration: .init(uploadStrategy: .chunked(size: Self.chunk)))
+
+        // What a busy registry does: the status GET is answered from what the registry held before the cut (204,
+        // two whole chunks); the registry takes in the cut bytes after that, and the next PATCH finds them.
+        let (entries, injected) = try await hub.fault.withScenario(
+            .cutRequestBody, params: ["method": "PATCH", "skip": 2, "after_bytes": 10_000, "hold": "after-next"]
+        ) { proxy in
+            let mark = proxy.logMark()
+            let result = try await blobs.upload(contentsOf: file, digest: digest)
+            #expect(result.outcome == .uploaded)
+            return (Self.uploadRequests(try await proxy.requests(since: mark), repository), try await proxy.state().injected)
+        }
+        #expect(injected == 1)
+        // The cut is logged once the registry has finished it: after the status GET, before the next PATCH.
+        #expect(
+            entries.compactMap(\.method)
+                == ["HEAD", "POST", "PATCH", "PATCH", "GET", "PATCH", "PATCH", "POST"] + Array(repeating: "PATCH", count: 5) + ["PUT"],
+            "seed \(seed): \(Self.summary(entries))")
+        let cut = try #require(entries.first { $0.fault == "cut-request-body" })
+        #expect(cut.requestBytes == 10_000)
+        let status = try #require(entries.first { $0.method == "GET" })
+        #expect(status.status == 204, "the registry answered the status GET before it had the cut bytes: \(Self.summary(entries))")
+        #expect(status.responseRange == "0-131071")
+        let afterCut = entries.drop { $0.fault != "cut-request-body" }.dropFirst()
+        let dropped = try #require(afterCut.first)
+        #expect(dropped.method == "PATCH" && dropped.status == 404, "the PATCH after the status GET finds the session dropped: \(Self.summary(entries))")
+        #expect(dropped.contentRange == "131072-196607")
+        let restarted = afterCut.drop { $0.method != "POST" }.dropFirst()
+        #expect(restarted.first?.contentRange == "0-65535", "a new session from zero: \(Self.summary(entries))")
+        #expect(entries.last?.status == 201)
+        let stored = try await Self.stored(hub, repository, digest)
+        #expect(Array(stored.body) == bytes, "seed \(seed)")
+    }
+
+    @Test("A monolithic PUT cut in the middle with the default retry policy: the transport's retry finds the session dropped, and the upload starts a new one")
+    func monolithicCutRetriedStartsOver() async throws {
+        let hub = try LocalHub.required()
+        let scratch = try TemporaryDirectory(prefix: "upload-fault")
+        defer { scratch.remove() }
+        let seed: UInt64 = 0x5EED_0009
+        let (file, digest, bytes) = try Self.blobFile(scratch, size: 1_000_000, seed: seed)
+        let client = try Self.client(retry: .default)
+        defer { Task { await client.shutdown() } }
+        let repository = try Self.repository(hub.fault.registry, "cut-retried")
+        let blobs = try client.blobClient(for: repository, actions: [.pull, .push])
+
+        // The PUT is idempotent, so the transport sends it again (the body replayed) after the reset; the registry
+        // has taken in the cut bytes by then and answers the retry 404 BLOB_UPLOAD_INVALID.
+        let entries = try await hub.fault.withScenario(
+            .cutRequestBody, params: ["method": "PUT", "after_bytes": 300_000, "hold": "before-next"]
+        ) { proxy in
+            let mark = proxy.logMark()
+            _ = try await blobs.upload(contentsOf: file, digest: digest)
+            return Self.uploadRequests(try await proxy.requests(since: mark), repository)
+        }
+        #expect(entries.compactMap(\.method) == ["HEAD", "POST", "PUT", "PUT", "POST", "PUT"], "\(Self.summary(entries))")
+        #expect(entries.first { $0.fault != nil }?.requestBytes == 300_000)
+        #expect(entries[safe: 3]?.status == 404, "the retried PUT finds the session dropped: \(Self.summary(entries))")
         #expect(entries.last?.status == 201)
         let stored = try await Self.stored(hub, repository, digest)
         #expect(Array(stored.body) == bytes, "seed \(seed)")
