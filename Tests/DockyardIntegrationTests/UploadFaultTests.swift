@@ -49,8 +49,13 @@ struct UploadFaultTests {
         entries.filter { $0.event == nil && ($0.path ?? "").hasPrefix("/v2/\(repository.path)/blobs/") }
     }
 
+    /// `METHOD STATUS RANGE` per request; a request the proxy cut is `cut`, one that ended without an answer for
+    /// another reason shows the proxy's error.
     static func summary(_ entries: [FaultProxy.LogEntry]) -> String {
-        entries.map { "\($0.method ?? "?") \($0.status.map(String.init) ?? "cut") \($0.contentRange ?? "")" }.joined(separator: ", ")
+        entries.map { entry in
+            let outcome = entry.status.map(String.init) ?? (entry.fault != nil ? "cut" : "no answer (\(entry.error ?? "?"))")
+            return "\(entry.method ?? "?") \(outcome) \(entry.contentRange ?? "")"
+        }.joined(separator: ", ")
     }
 
     @Test("A chunk cut before its first byte: the status GET gives the registry's offset and the upload goes on from there")
@@ -206,7 +211,11 @@ struct UploadFaultTests {
         let scratch = try TemporaryDirectory(prefix: "upload-fault")
         defer { scratch.remove() }
         let seed: UInt64 = 0x5EED_0009
-        let (file, digest, bytes) = try Self.blobFile(scratch, size: 1_000_000, seed: seed)
+        // Small: distribution answers the retried PUT without reading its body, and closes the connection 500 ms
+        // later. A body of more than 256 KiB it leaves unread, so that close is a reset, which can reach the proxy
+        // while it is still sending the body and wipe out the answer (seen under load with 1 MB); a smaller rest it
+        // reads to its end first.
+        let (file, digest, bytes) = try Self.blobFile(scratch, size: 40_000, seed: seed)
         let client = try Self.client(retry: .default)
         defer { Task { await client.shutdown() } }
         let repository = try Self.repository(hub.fault.registry, "cut-retried")
@@ -215,14 +224,14 @@ struct UploadFaultTests {
         // The PUT is idempotent, so the transport sends it again (the body replayed) after the reset; the registry
         // has taken in the cut bytes by then and answers the retry 404 BLOB_UPLOAD_INVALID.
         let entries = try await hub.fault.withScenario(
-            .cutRequestBody, params: ["method": "PUT", "after_bytes": 300_000, "hold": "before-next"]
+            .cutRequestBody, params: ["method": "PUT", "after_bytes": 20_000, "hold": "before-next"]
         ) { proxy in
             let mark = proxy.logMark()
             _ = try await blobs.upload(contentsOf: file, digest: digest)
             return Self.uploadRequests(try await proxy.requests(since: mark), repository)
         }
         #expect(entries.compactMap(\.method) == ["HEAD", "POST", "PUT", "PUT", "POST", "PUT"], "\(Self.summary(entries))")
-        #expect(entries.first { $0.fault != nil }?.requestBytes == 300_000)
+        #expect(entries.first { $0.fault != nil }?.requestBytes == 20_000)
         #expect(entries[safe: 3]?.status == 404, "the retried PUT finds the session dropped: \(Self.summary(entries))")
         #expect(entries.last?.status == 201)
         let stored = try await Self.stored(hub, repository, digest)
