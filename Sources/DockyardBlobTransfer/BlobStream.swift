@@ -25,6 +25,12 @@ extension BlobClient {
         BlobStream(client: self, digest: digest, expectedSize: size, range: nil, progress: progress)
     }
 
+    /// Streams a blob for a writer into a file: the connection's buffers as they arrive, hashed in line (see
+    /// ``BlobStream/Delivery/asReceived``).
+    func fileStream(_ digest: ContentDigest, size: Int64?, progress: TransferEventHandler?) -> BlobStream {
+        BlobStream(client: self, digest: digest, expectedSize: size, range: nil, progress: progress, delivery: .asReceived)
+    }
+
     /// Streams part of a blob, unverified (a part cannot be checked against the blob's digest).
     ///
     /// - Parameters:
@@ -47,6 +53,31 @@ public struct BlobStream: AsyncSequence, Sendable {
     let expectedSize: Int64?
     let range: Range<Int64>?
     let progress: TransferEventHandler?
+    let delivery: Delivery
+
+    /// How a stream hands its bytes to the consumer.
+    enum Delivery: Sendable {
+        /// Gathered into the stream's own ring of ``BlobStream/deliverySize`` buffers, hashed on a task of their
+        /// own: for consumers that queue what they are given (an upload) or do little with it (standard output).
+        case gathered
+        /// The connection's buffers as they arrive, hashed in line before they are handed on: for writers into
+        /// files, which never queue. Measured on Linux (ext4, 2026-12-05), `write(2)` from the stream's own
+        /// buffers spent up to ten times longer in the kernel's copy into the page cache than from the
+        /// connection's buffers (`copy_folio_from_iter_atomic` 22-52 % of a pull's samples against 2 %).
+        case asReceived
+    }
+
+    init(
+        client: BlobClient, digest: ContentDigest, expectedSize: Int64?, range: Range<Int64>?,
+        progress: TransferEventHandler?, delivery: Delivery = .gathered
+    ) {
+        self.client = client
+        self.digest = digest
+        self.expectedSize = expectedSize
+        self.range = range
+        self.progress = progress
+        self.delivery = delivery
+    }
 
     /// Makes the iterator; each iterator downloads the blob afresh.
     ///
@@ -71,6 +102,8 @@ public struct BlobStream: AsyncSequence, Sendable {
     public struct AsyncIterator: AsyncIteratorProtocol {
         private let stream: BlobStream
         private var hashing: HashingStageOwner?
+        /// The hasher of a stream that delivers buffers as received.
+        private var inlineHasher: DigestHasher?
         private var body: ByteBufferSequence.AsyncIterator?
         /// Bytes received and accepted so far.
         private var received: Int64 = 0
@@ -109,6 +142,10 @@ public struct BlobStream: AsyncSequence, Sendable {
                         continue
                     }
                     pending = nil
+                    if stream.delivery == .asReceived {
+                        if inlineHasher != nil { chunk.withUnsafeReadableBytes { inlineHasher?.update(bytes: $0) } }
+                        return chunk
+                    }
                     if staging == nil, chunk.readableBytes >= BlobStream.deliverySize {
                         // A large read goes out as it is.
                         return try await deliver(chunk)
@@ -219,7 +256,9 @@ public struct BlobStream: AsyncSequence, Sendable {
             let url = BlobProtocol.blobURL(stream.client.repositoryURL, stream.digest)
             if !started {
                 started = true
-                if stream.range == nil {
+                if stream.range == nil, stream.delivery == .asReceived {
+                    inlineHasher = DigestHasher(algorithm: stream.digest.algorithm)
+                } else if stream.range == nil {
                     hashing = HashingStageOwner(HashingStage(algorithm: stream.digest.algorithm, limit: Swift.max(1, BlobStream.ringSize - 3)))
                 }
                 stream.progress?(.started(digest: stream.digest, size: stream.expectedSize))
@@ -303,9 +342,14 @@ public struct BlobStream: AsyncSequence, Sendable {
                     message: "blob \(stream.digest) ended after \(received) of \(expected) bytes; the descriptor or the registry is wrong",
                     digest: stream.digest, url: url)
             }
-            if let stage = hashing?.stage {
-                let actual = await stage.finish().finalize()
+            var actual: ContentDigest?
+            if let inlineHasher {
+                actual = inlineHasher.finalize()
+            } else if let stage = hashing?.stage {
+                actual = await stage.finish().finalize()
                 hashing = nil
+            }
+            if let actual {
                 guard actual == stream.digest else {
                     throw BlobTransferError(
                         .digestMismatch,
