@@ -199,6 +199,20 @@ public struct DockerArchiveError: Error, Sendable, CustomStringConvertible {
     static func system(_ number: Int32, _ action: String, _ url: URL) -> DockerArchiveError {
         DockerArchiveError(.fileSystem, "\(action) \(url.path) failed: \(String(cString: strerror(number)))", path: url)
     }
+
+    /// A failure writing a tarball or a staged layer, in the archive's terms: a step of the staged file and a read
+    /// of the tar writer become ``Code/fileSystem``; any other error is returned as it is.
+    static func writing(_ error: any Error, _ url: URL) -> any Error {
+        switch error {
+        case let failure as StagedFile.Failure:
+            let action = failure.step == .create ? "creating" : failure.step == .rename ? "moving the file into place at" : "writing"
+            return DockerArchiveError.system(failure.code, action, URL(fileURLWithPath: failure.path))
+        case let failure as LayerError:
+            return DockerArchiveError(.fileSystem, failure.message, path: failure.path.map { URL(fileURLWithPath: $0) } ?? url)
+        default:
+            return error
+        }
+    }
 }
 
 /// Where a blob of a source archive is.
@@ -520,26 +534,29 @@ struct DockerArchiveWriter {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let manifestJSON = Array(try encoder.encode([item]))
 
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(UUID().uuidString)")
-        var succeeded = false
-        defer { if !succeeded { unlink(temporary.path) } }
-        let tar = try TarFileWriter(creating: temporary)
-        try tar.directory("blobs")
-        try tar.directory("blobs/sha256")
-        try tar.file(configPath, copying: config.url, size: config.size)
-        var written = Set<ContentDigest>()
-        for layer in layers where written.insert(layer.diffID).inserted {
-            try tar.file("blobs/sha256/\(layer.diffID.encoded)", copying: layer.url, size: layer.size)
+        // The tarball goes to a temporary file beside `url`, renamed over it when complete (removed on failure).
+        func file(_ name: String, size: Int64 = 0) -> TarHeader { TarHeader(name: name, kind: .file, mode: 0o644, size: size) }
+        do {
+            let staged = try StagedFile(replacing: url, temporaryName: ".\(url.lastPathComponent).partial-\(UUID().uuidString)", mode: 0o644)
+            defer { staged.discard() }
+            var tar = TarWriter(into: staged)
+            try tar.append(TarHeader(name: "blobs/", kind: .directory, mode: 0o755))
+            try tar.append(TarHeader(name: "blobs/sha256/", kind: .directory, mode: 0o755))
+            try tar.append(file(configPath, size: config.size), contentsOf: config.url.path)
+            var written = Set<ContentDigest>()
+            for layer in layers where written.insert(layer.diffID).inserted {
+                try tar.append(file("blobs/sha256/\(layer.diffID.encoded)", size: layer.size), contentsOf: layer.url.path)
+            }
+            try tar.append(file("manifest.json"), bytes: manifestJSON)
+            if !repositories.isEmpty {
+                try tar.append(file("repositories"), bytes: Array(try encoder.encode(repositories)))
+            }
+            try tar.finish()
+            try staged.synchronize()
+            try staged.commit()
+        } catch {
+            throw DockerArchiveError.writing(error, url)
         }
-        try tar.file("manifest.json", bytes: manifestJSON)
-        if !repositories.isEmpty {
-            try tar.file("repositories", bytes: Array(try encoder.encode(repositories)))
-        }
-        try tar.finish()
-        guard rename(temporary.path, url.path) == 0 else {
-            throw DockerArchiveError.system(errno, "moving the archive into place at", url)
-        }
-        succeeded = true
     }
 
     /// Streams a gzip layer into the staging directory: the compressed bytes verified (digest and size), the
@@ -550,11 +567,14 @@ struct DockerArchiveWriter {
     ) async throws -> StagedBlob {
         let digest = descriptor.digest
         let target = staging.appendingPathComponent("\(digest.encoded).tar")
-        let temporary = staging.appendingPathComponent("\(digest.encoded).partial")
         progress?(.started(digest: digest, size: source.size))
-        let output = try TarFileWriter.RawFile(creating: temporary)
-        var succeeded = false
-        defer { if !succeeded { unlink(temporary.path) } }
+        let output: StagedFile
+        do {
+            output = try StagedFile(replacing: target, temporaryName: "\(digest.encoded).partial", mode: 0o644)
+        } catch {
+            throw DockerArchiveError.writing(error, target)
+        }
+        defer { output.discard() }
         var compressed = source.verifiesDigest ? nil : DigestHasher(algorithm: digest.algorithm)
         var uncompressed = DigestHasher()
         let decompressor = try GzipDecompressor()
@@ -565,7 +585,7 @@ struct DockerArchiveWriter {
                 compressed?.update(bytes: bytes)
                 try decompressor.decompress(bytes) { piece in
                     uncompressed.update(bytes: piece)
-                    try output.write(piece)
+                    do { try output.write(piece) } catch { throw DockerArchiveError.writing(error, target) }
                 }
             }
             received += Int64(buffer.readableBytes)
@@ -584,11 +604,7 @@ struct DockerArchiveWriter {
         guard decompressor.isFinished else {
             throw DockerArchiveError(.invalidArchive, "layer \(digest) is not a complete gzip stream", path: staging)
         }
-        try output.close()
-        guard rename(temporary.path, target.path) == 0 else {
-            throw DockerArchiveError.system(errno, "moving the layer into place at", target)
-        }
-        succeeded = true
+        do { try output.commit() } catch { throw DockerArchiveError.writing(error, target) }
         if let progress {
             progress(.progressed(digest: digest, completed: received, total: source.size))
             progress(.verified(digest: digest, size: received))
@@ -634,3 +650,6 @@ struct ArchiveRangeSequence: AsyncSequence, Sendable {
         }
     }
 }
+
+/// A staged file takes a tar writer's bytes (the tarball being written).
+extension StagedFile: ByteSink {}

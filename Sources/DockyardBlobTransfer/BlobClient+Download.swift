@@ -33,7 +33,7 @@ extension BlobClient {
         progress: TransferEventHandler? = nil
     ) async throws -> BlobInfo {
         let written = try await BlobFile.store(
-            stream(digest, size: size, progress: progress), at: fileURL, synchronize: configuration.synchronizeFiles)
+            fileStream(digest, size: size, progress: progress), at: fileURL, synchronize: configuration.synchronizeFiles)
         progress?(.finished(digest: digest, size: written))
         return BlobInfo(digest: digest, size: written)
     }

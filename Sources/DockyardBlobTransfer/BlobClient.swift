@@ -117,11 +117,6 @@ public struct BlobClient: Sendable {
         let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
         return (Int(response.status.code), response.headers, bytes, response.url)
     }
-
-    /// A hasher for `digest`'s algorithm.
-    static func hasher(for digest: ContentDigest) -> DigestHasher {
-        DigestHasher(algorithm: digest.algorithm)
-    }
 }
 
 /// A blob's identity as a registry reports it.

@@ -45,7 +45,7 @@ public enum BlobFile {
         progress?(.started(digest: digest, size: source.size))
         var hasher = source.verifiesDigest ? nil : DigestHasher(algorithm: digest.algorithm)
         var coalescer = ProgressCoalescer(interval: progressInterval)
-        let written = try await store(source.bytes(in: 0..<source.size), at: fileURL, synchronize: synchronize) { buffer, total in
+        let written = try await store(source.fileBytes(), at: fileURL, synchronize: synchronize) { buffer, total in
             if hasher != nil { buffer.withUnsafeReadableBytes { hasher?.update(bytes: $0) } }
             if let progress, coalescer.shouldReport(total) {
                 progress(.progressed(digest: digest, completed: total, total: source.size))

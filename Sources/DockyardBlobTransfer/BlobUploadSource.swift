@@ -23,6 +23,9 @@ public struct BlobUploadSource: Sendable {
     /// when they do not match (a registry's blob stream does); a consumer then need not hash the bytes again.
     public let verifiesDigest: Bool
     private let makeStream: @Sendable (Range<Int64>) throws -> ByteBufferSequence
+    /// The whole blob for a writer into a file, when the source has a better form for that (a registry's blob
+    /// as the connection's buffers, see ``BlobStream/Delivery/asReceived``).
+    private var makeFileStream: (@Sendable () -> ByteBufferSequence)?
 
     /// Creates a source.
     ///
@@ -45,6 +48,12 @@ public struct BlobUploadSource: Sendable {
     /// - Returns: The bytes.
     /// - Throws: The source's error.
     public func bytes(in range: Range<Int64>) throws -> ByteBufferSequence { try makeStream(range) }
+
+    /// The whole blob, for a writer into a file.
+    func fileBytes() throws -> ByteBufferSequence {
+        if let makeFileStream { return makeFileStream() }
+        return try makeStream(0..<size)
+    }
 
     /// A local file, read in pieces of `readSize` bytes as the upload asks for them.
     ///
@@ -74,12 +83,14 @@ public struct BlobUploadSource: Sendable {
     ///   - size: The blob's size.
     /// - Returns: A source of the blob's bytes.
     public static func blob(_ digest: ContentDigest, from client: BlobClient, size: Int64) -> BlobUploadSource {
-        BlobUploadSource(size: size, verifiesDigest: true) { range in
+        var source = BlobUploadSource(size: size, verifiesDigest: true) { range in
             if range == 0..<size {
                 return ByteBufferSequence(client.stream(digest, size: size))
             }
             return ByteBufferSequence(client.stream(digest, range: range))
         }
+        source.makeFileStream = { ByteBufferSequence(client.fileStream(digest, size: size, progress: nil)) }
+        return source
     }
 }
 

@@ -157,12 +157,11 @@ enum FileTree {
         }
     }
 
-    /// Writes one entry: its header, and for a file its bytes and padding.
-    static func emit(_ entry: TreeEntry, options: LayerOptions, into sink: inout some ByteSink, scratch: inout [UInt8]) throws {
+    /// Writes one entry: its header, and for a file its bytes (streamed from the file) and padding.
+    static func emit(_ entry: TreeEntry, options: LayerOptions, into tar: inout TarWriter<some ByteSink>) throws {
         var header = TarHeader(
             name: entry.path, kind: .file, mode: entry.mode, userID: options.userID, groupID: options.groupID,
-            size: 0, modificationTime: options.modificationTime)
-        var file: (path: String, size: Int64)?
+            modificationTime: options.modificationTime)
         switch entry.source {
         case .directory:
             header.kind = .directory
@@ -175,32 +174,9 @@ enum FileTree {
             header.linkName = target
         case .file(let path, let size):
             header.size = size
-            file = (path, size)
+            try tar.append(header, contentsOf: path)
+            return
         }
-        let bytes = TarEncoding.headerBytes(header)
-        try bytes.withUnsafeBytes { try sink.write($0) }
-        guard let file else { return }
-        let descriptor = open(file.path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw LayerError.system(errno, "opening", path: file.path) }
-        defer { close(descriptor) }
-        var remaining = file.size
-        while remaining > 0 {
-            let wanted = Int(min(Int64(scratch.count), remaining))
-            let count = scratch.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, wanted) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw LayerError.system(errno, "reading", path: file.path)
-            }
-            if count == 0 {
-                throw LayerError(.unsupportedFile, "\(file.path) shrank while it was being read; build the layer again when it is stable", path: file.path)
-            }
-            try scratch.withUnsafeBytes { try sink.write(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-            remaining -= Int64(count)
-        }
-        let padding = TarEncoding.padding(for: file.size)
-        if padding > 0 {
-            let zeros = [UInt8](repeating: 0, count: padding)
-            try zeros.withUnsafeBytes { try sink.write($0) }
-        }
+        try tar.append(header)
     }
 }

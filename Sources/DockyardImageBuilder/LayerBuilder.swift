@@ -197,12 +197,13 @@ public enum LayerBuilder {
         try options.validate()
         let entries = try FileTree.collect(contents, options: options)
         return try write(to: fileURL, options: options) { sink in
-            var scratch = [UInt8](repeating: 0, count: 1 << 20)
+            var tar = TarWriter(into: sink)
             for entry in entries {
-                try FileTree.emit(entry, options: options, into: &sink, scratch: &scratch)
+                try FileTree.emit(entry, options: options, into: &tar)
             }
-            let end = [UInt8](repeating: 0, count: 2 * TarEncoding.blockSize)
-            try end.withUnsafeBytes { try sink.write($0) }
+            try tar.finish()
+            // The pipeline reads the hashes and the last chunk from the caller's sink.
+            sink = tar.sink
         }
     }
 

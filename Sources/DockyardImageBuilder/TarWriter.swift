@@ -1,38 +1,196 @@
-/// Where the bytes of a tar stream go, in order.
-protocol ByteSink {
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where the bytes of a tar stream go, in order: a layer's hashing and compressing pipeline, or an archive's
+/// staged file.
+package protocol ByteSink {
     /// Takes the next bytes; the buffer is only valid during the call.
+    ///
+    /// - Parameter bytes: The bytes, in order.
+    /// - Throws: Whatever the sink fails with; the tar stream is then incomplete.
     mutating func write(_ bytes: UnsafeRawBufferPointer) throws
 }
 
 /// One tar entry's header fields, before encoding.
-struct TarHeader: Hashable {
-    /// The kinds of entries a layer holds.
-    enum Kind: UInt8 {
+package struct TarHeader: Hashable, Sendable {
+    /// The kinds of entries the SDK writes.
+    package enum Kind: UInt8, Sendable {
+        /// A regular file (typeflag `0`).
         case file = 0x30  // '0'
+        /// A hard link to an earlier entry (typeflag `1`).
         case hardLink = 0x31  // '1'
+        /// A symbolic link (typeflag `2`).
         case symlink = 0x32  // '2'
+        /// A directory (typeflag `5`).
         case directory = 0x35  // '5'
+        /// A PAX extended header for the next entry (typeflag `x`).
         case paxExtended = 0x78  // 'x'
     }
 
-    var name: String
-    var kind: Kind
-    var mode: UInt32
-    var userID: Int
-    var groupID: Int
-    var size: Int64
-    var modificationTime: Int64
-    var linkName: String = ""
+    /// The entry's path in the archive; a directory's ends with `/`.
+    package var name: String
+    /// What the entry is.
+    package var kind: Kind
+    /// The permission bits (the low twelve are written).
+    package var mode: UInt32
+    /// The owner's user ID.
+    package var userID: Int
+    /// The owner's group ID.
+    package var groupID: Int
+    /// The number of content bytes that follow the header (0 for anything but a regular file).
+    package var size: Int64
+    /// Seconds since 1970.
+    package var modificationTime: Int64
+    /// A link's target; empty for other entries.
+    package var linkName: String
+
+    /// Creates a header; owner root, time 0 and no content unless given.
+    ///
+    /// - Parameters:
+    ///   - name: The path in the archive.
+    ///   - kind: What the entry is.
+    ///   - mode: The permission bits.
+    ///   - userID: The owner's user ID.
+    ///   - groupID: The owner's group ID.
+    ///   - size: The content's size.
+    ///   - modificationTime: Seconds since 1970.
+    ///   - linkName: A link's target.
+    package init(
+        name: String, kind: Kind, mode: UInt32, userID: Int = 0, groupID: Int = 0, size: Int64 = 0,
+        modificationTime: Int64 = 0, linkName: String = ""
+    ) {
+        self.name = name
+        self.kind = kind
+        self.mode = mode
+        self.userID = userID
+        self.groupID = groupID
+        self.size = size
+        self.modificationTime = modificationTime
+        self.linkName = linkName
+    }
+}
+
+/// The SDK's one tar writer, for image layers (``LayerBuilder``) and `docker save` tarballs alike: reproducible
+/// headers (``TarEncoding``), content streamed from files in 1 MiB pieces (never a whole file in memory), the two
+/// zero blocks that end an archive.
+package struct TarWriter<Sink: ByteSink> {
+    /// Where the archive's bytes go.
+    package var sink: Sink
+    /// The buffer files are copied through, allocated for the first file.
+    private var scratch: [UInt8] = []
+
+    /// The size of the pieces a file is copied in.
+    package static var pieceSize: Int { 1 << 20 }
+
+    /// Starts an archive.
+    ///
+    /// - Parameter sink: Where its bytes go.
+    package init(into sink: Sink) {
+        self.sink = sink
+    }
+
+    /// Writes an entry with no content: a directory, a link, or an empty file.
+    ///
+    /// - Parameter header: The entry; its ``TarHeader/size`` must be 0.
+    /// - Throws: ``LayerError`` (``LayerError/Code/invalidValue``) for a size other than 0; the sink's error.
+    package mutating func append(_ header: TarHeader) throws {
+        guard header.size == 0 else {
+            throw LayerError(.invalidValue, "the tar entry \(header.name) has no content but a size of \(header.size)")
+        }
+        try writeHeader(header)
+    }
+
+    /// Writes a regular file whose (small) content is in memory, such as a JSON document.
+    ///
+    /// - Parameters:
+    ///   - header: The entry; its size is set to the bytes' count.
+    ///   - bytes: The content.
+    /// - Throws: The sink's error.
+    package mutating func append(_ header: TarHeader, bytes: [UInt8]) throws {
+        var header = header
+        header.size = Int64(bytes.count)
+        try writeHeader(header)
+        try bytes.withUnsafeBytes { try sink.write($0) }
+        try writePadding(for: header.size)
+    }
+
+    /// Writes a regular file whose content is the first ``TarHeader/size`` bytes of the file at `path`, read in
+    /// pieces.
+    ///
+    /// - Parameters:
+    ///   - header: The entry, its size the number of bytes to copy.
+    ///   - path: The file to copy from.
+    /// - Throws: ``LayerError``: ``LayerError/Code/fileSystem`` when the file cannot be opened or read,
+    ///   ``LayerError/Code/unsupportedFile`` when it ends before `size` bytes (it shrank); the sink's error.
+    package mutating func append(_ header: TarHeader, contentsOf path: String) throws {
+        try writeHeader(header)
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw LayerError.system(errno, "opening", path: path) }
+        defer { close(descriptor) }
+        if scratch.isEmpty { scratch = [UInt8](repeating: 0, count: Self.pieceSize) }
+        var remaining = header.size
+        while remaining > 0 {
+            let wanted = Int(min(Int64(scratch.count), remaining))
+            let count = scratch.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, wanted) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw LayerError.system(errno, "reading", path: path)
+            }
+            if count == 0 {
+                throw LayerError(
+                    .unsupportedFile,
+                    "\(path) shrank while it was being read (it ended at \(header.size - remaining) bytes, before the \(header.size) expected); try again when it is stable",
+                    path: path)
+            }
+            try scratch.withUnsafeBytes { try sink.write(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            remaining -= Int64(count)
+        }
+        try writePadding(for: header.size)
+    }
+
+    /// Writes the two zero blocks that end an archive.
+    ///
+    /// - Throws: The sink's error.
+    package mutating func finish() throws {
+        let end = [UInt8](repeating: 0, count: 2 * TarEncoding.blockSize)
+        try end.withUnsafeBytes { try sink.write($0) }
+    }
+
+    private mutating func writeHeader(_ header: TarHeader) throws {
+        guard header.size >= 0 else {
+            throw LayerError(.invalidValue, "the tar entry \(header.name) has a negative size, \(header.size)")
+        }
+        let bytes = TarEncoding.headerBytes(header)
+        try bytes.withUnsafeBytes { try sink.write($0) }
+    }
+
+    private mutating func writePadding(for size: Int64) throws {
+        let padding = TarEncoding.padding(for: size)
+        guard padding > 0 else { return }
+        let zeros = [UInt8](repeating: 0, count: padding)
+        try zeros.withUnsafeBytes { try sink.write($0) }
+    }
 }
 
 /// Encodes tar headers the reproducible way: USTAR when every field fits, with a PAX extended header
 /// (POSIX.1-2001 `pax` format, typeflag `x`) in front when a name is longer than its field or not ASCII, or a
 /// number is too large for its octal field. No user or group names, no device numbers, no access times.
-enum TarEncoding {
-    static let blockSize = 512
+package enum TarEncoding {
+    /// The size of a tar block: a header, and the unit content is padded to.
+    package static let blockSize = 512
 
     /// The header block(s) of an entry: an optional PAX header with its records, then the USTAR block.
-    static func headerBytes(_ header: TarHeader) -> [UInt8] {
+    ///
+    /// - Parameter header: The entry.
+    /// - Returns: 512 bytes, or more with a PAX header in front.
+    package static func headerBytes(_ header: TarHeader) -> [UInt8] {
         var records: [(String, String)] = []
         let nameBytes = Array(header.name.utf8)
         if nameBytes.count > 100 || !nameBytes.allSatisfy({ $0 < 0x80 && $0 != 0 }) {
@@ -63,7 +221,10 @@ enum TarEncoding {
     }
 
     /// The zero bytes that pad `size` bytes of content to a whole block.
-    static func padding(for size: Int64) -> Int {
+    ///
+    /// - Parameter size: The content's size.
+    /// - Returns: From 0 to 511.
+    package static func padding(for size: Int64) -> Int {
         let remainder = Int(size % Int64(blockSize))
         return remainder == 0 ? 0 : blockSize - remainder
     }

@@ -178,4 +178,103 @@ struct DockerArchiveTests {
             #expect(try FileManager.default.contentsOfDirectory(atPath: work.url.path).sorted() == ["cli.tar", "layout"])
         }
     }
+
+    /// A two-layer image built from files with fixed modes and times (a gzip layer with a 1.5 MiB file, a symbolic
+    /// link and a name longer than 100 bytes, and an uncompressed layer), in a new layout.
+    static func builtImage(in work: TemporaryDirectory) throws -> (layout: OCILayout, diffIDs: [ContentDigest], config: ContentDigest) {
+        let files = work.appending("files")
+        try FileManager.default.createDirectory(at: files, withIntermediateDirectories: true)
+        let tool = files.appendingPathComponent("tool")
+        try Data((0..<1_500_000).map { (index: Int) -> UInt8 in UInt8(truncatingIfNeeded: index &* 31 &+ index >> 9) }).write(to: tool)
+        let note = files.appendingPathComponent("note")
+        try Data("a long name\n".utf8).write(to: note)
+        let motd = files.appendingPathComponent("motd")
+        try Data("hello from the second layer\n".utf8).write(to: motd)
+        let longName = "/app/data/" + String(repeating: "long-name-", count: 12) + "end.txt"
+        let first = try LayerBuilder.build(
+            [
+                .file(tool, at: "/app/bin/tool", mode: 0o755), .symlink(at: "/app/current", target: "bin/tool"),
+                .file(note, at: longName, mode: 0o644), .emptyDirectory(at: "/var/empty", mode: 0o700),
+            ],
+            to: work.appending("layer1.tar.gz"), options: LayerOptions(modificationTime: 1_700_000_000))
+        let second = try LayerBuilder.build(
+            [.file(motd, at: "/etc/motd", mode: 0o644)], to: work.appending("layer2.tar"),
+            options: LayerOptions(modificationTime: 1_700_000_000, compression: .none))
+        let layout = try OCILayout(at: work.appending("layout"))
+        for layer in [first, second] {
+            try layout.storeBlob([UInt8](try Data(contentsOf: layer.file)), digest: layer.descriptor.digest)
+        }
+        let config = Array(#"{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["\#(first.diffID)","\#(second.diffID)"]}}"#.utf8)
+        let configDescriptor = Descriptor(mediaType: .ociConfig, digest: ContentDigest.sha256(of: config), size: Int64(config.count))
+        try layout.storeBlob(config, digest: configDescriptor.digest)
+        let document = try ManifestDocument(encoding: ImageManifest(config: configDescriptor, layers: [first.descriptor, second.descriptor]))
+        try layout.storeBlob(document.bytes, digest: document.digest)
+        try layout.setEntry(document.descriptor, named: "v1")
+        return (layout, [first.diffID, second.diffID], configDescriptor.digest)
+    }
+
+    @Test("a tarball written from built layers, read by GNU tar, Python's tarfile and skopeo (inspect, copy into a layout); its bytes are pinned")
+    func writtenTarballReadByOthers() async throws {
+        let work = try TemporaryDirectory(prefix: "docker-archive-readers")
+        defer { work.remove() }
+        let (layout, diffIDs, config) = try Self.builtImage(in: work)
+        let client = try ImageFixtures.client()
+        defer { Task { await client.shutdown() } }
+        let file = work.appending("image.tar")
+        try await client.transfer(
+            from: layout.image(named: "v1"),
+            to: DockerArchiveImage(file: file, reference: try ImageReference(normalizing: "example.com/team/app:v1")))
+        let blobs = [config] + diffIDs
+        let names = ["blobs/", "blobs/sha256/"] + blobs.map { "blobs/sha256/\($0.encoded)" } + ["manifest.json", "repositories"]
+
+        // GNU tar lists and extracts it; every blob hashes to its name, and the first layer holds its long name.
+        let list = try await ProcessRunner.run("tar", arguments: ["-tf", file.path])
+        #expect(list.succeeded, "\(list.stderrText)")
+        #expect(list.stdoutLines == names)
+        let out = work.appending("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let extract = try await ProcessRunner.run("tar", arguments: ["-xf", file.path, "-C", out.path])
+        #expect(extract.succeeded, "\(extract.stderrText)")
+        for blob in blobs {
+            #expect(blob.matches([UInt8](try Data(contentsOf: out.appendingPathComponent("blobs/sha256/\(blob.encoded)")))))
+        }
+        let inner = try await ProcessRunner.run("tar", arguments: ["-tf", out.appendingPathComponent("blobs/sha256/\(diffIDs[0].encoded)").path])
+        #expect(inner.stdoutLines.contains("app/data/" + String(repeating: "long-name-", count: 12) + "end.txt"), "\(inner.stdoutText)")
+
+        // Python's tarfile sees the same entries, with their types, modes, owners, times and sizes.
+        let python = try await ProcessRunner.run("python3", arguments: ["-c", """
+            import sys, tarfile
+            with tarfile.open(sys.argv[1]) as t:
+                for m in t.getmembers():
+                    kind = 'f' if m.isreg() else 'd' if m.isdir() else '?'
+                    print(f"{m.name} {kind} {m.mode:o} {m.uid} {m.gid} {m.mtime} {m.size}")
+            """, file.path])
+        #expect(python.succeeded, "\(python.stderrText)")
+        let sizes = try blobs.map { try FileManager.default.attributesOfItem(atPath: out.appendingPathComponent("blobs/sha256/\($0.encoded)").path)[.size] as? Int ?? -1 }
+        #expect(python.stdoutLines.count == names.count)
+        #expect(Array(python.stdoutLines.prefix(5)) == ["blobs d 755 0 0 0 0", "blobs/sha256 d 755 0 0 0 0"] + zip(blobs, sizes).map { "blobs/sha256/\($0.encoded) f 644 0 0 0 \($1)" })
+
+        // skopeo reads it: the same diff IDs, and a copy into an OCI layout keeps the configuration byte for byte.
+        let skopeo = Skopeo()
+        let inspected = try await skopeo.inspect("docker-archive:\(file.path)")
+        #expect(inspected["Layers"]?.array?.compactMap(\.string) == diffIDs.map(\.description))
+        #expect(inspected["Architecture"]?.string == "amd64")
+        let copied = work.appending("skopeo-layout")
+        try await skopeo.copy("docker-archive:\(file.path)", "oci:\(copied.path):v1")
+        let manifest = try TestJSON(parsing: try await skopeo.inspectRaw("oci:\(copied.path):v1"))
+        #expect(manifest["config"]?["digest"]?.string == config.description)
+        // skopeo compressed the layers on the way; they decompress to the tarball's layers.
+        let layers = manifest["layers"]?.array?.compactMap { $0["digest"]?.string } ?? []
+        #expect(layers.count == diffIDs.count)
+        for (layer, diffID) in zip(layers, diffIDs) {
+            let blob = copied.appendingPathComponent("blobs/sha256/\(layer.dropFirst("sha256:".count))")
+            let gunzip = try await ProcessRunner.run("gzip", arguments: ["-dc", blob.path])
+            #expect(gunzip.succeeded, "\(gunzip.stderrText)")
+            #expect(diffID.matches([UInt8](gunzip.stdout)))
+        }
+
+        // The bytes themselves: the same for every run and machine, and unchanged by the tar writer's unification.
+        let digest = ContentDigest.sha256(of: [UInt8](try Data(contentsOf: file)))
+        #expect(digest.description == "sha256:9aaadd080a1cdaf1ee1ff25d077d6539c8e47fb4df3504e30be9bae1d0ad13c3", "the tarball's bytes changed")
+    }
 }

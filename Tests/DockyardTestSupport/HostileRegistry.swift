@@ -121,7 +121,7 @@ public final class HostileRegistry: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
-            "python3", TestFixtures.url("hostile/hostile.py").path, "--ready", ready.path, "--v2", v2.rawValue,
+            "python3", "-S", TestFixtures.url("hostile/hostile.py").path, "--ready", ready.path, "--v2", v2.rawValue,
             "--huge-bytes", String(hugeBytes), "--user", user, "--password", password,
         ]
         process.standardInput = FileHandle.nullDevice

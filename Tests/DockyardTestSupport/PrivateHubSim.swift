@@ -168,7 +168,7 @@ public struct HubFaultProxy: Sendable {
         let result = try await ProcessRunner.run(
             "/bin/sh",
             arguments: [
-                "-c", #"python3 "$@" </dev/null >"$0" 2>&1 & echo $!"#, scratch.appending("proxy.out").path,
+                "-c", #"python3 -S "$@" </dev/null >"$0" 2>&1 & echo $!"#, scratch.appending("proxy.out").path,
                 script, "--listen", "127.0.0.1:0", "--cdn-listen", "127.0.0.2:0", "--upstream", upstream.absoluteString,
                 "--port-file", portFile.path, "--log", scratch.appending("requests.jsonl").path,
             ],

@@ -92,7 +92,7 @@ public enum ProcessRunner {
         var arguments = arguments
         if startsBackgroundProcesses {
             guard let python = locate("python3") else { throw ProcessRunnerError.executableNotFound("python3") }
-            arguments = ["-c", launcher, executableURL.path] + arguments
+            arguments = ["-S", "-c", launcher, executableURL.path] + arguments
             executableURL = python
         }
         let scratch = try TemporaryDirectory(prefix: "process")
