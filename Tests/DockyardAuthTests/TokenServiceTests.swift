@@ -157,6 +157,18 @@ struct TokenServiceTests {
 
 @Suite("RegistryAuthenticator")
 struct RegistryAuthenticatorTests {
+    /// A token service that answers every request with a new token: `t1`, `t2`, …, each valid for 300 s.
+    static func numberedTokenService() -> StubTransport {
+        let counter = Mutex(0)
+        return StubTransport { _ in
+            let number = counter.withLock { value in
+                value += 1
+                return value
+            }
+            return (.ok, #"{"token":"t\#(number)","expires_in":300}"#)
+        }
+    }
+
     @Test func unsupportedOrMissingChallengeIsTypedError() async {
         let stub = StubTransport { _ in (.ok, #"{"token":"t"}"#) }
         let authenticator = RegistryAuthenticator(transport: stub, credentials: AnonymousCredentials())
@@ -193,14 +205,7 @@ struct RegistryAuthenticatorTests {
     }
 
     @Test func forceRefreshDropsTheCachedToken() async throws {
-        let counter = Mutex(0)
-        let stub = StubTransport { _ in
-            let number = counter.withLock { value in
-                value += 1
-                return value
-            }
-            return (.ok, #"{"token":"t\#(number)","expires_in":300}"#)
-        }
+        let stub = Self.numberedTokenService()
         let authenticator = RegistryAuthenticator(transport: stub, credentials: AnonymousCredentials())
         let headers: HTTPHeaders = ["WWW-Authenticate": #"Bearer realm="https://auth.example/token",service="s""#]
         let scopes = [Scope.repository("a", actions: [.pull])]
@@ -243,14 +248,7 @@ struct RegistryAuthenticatorTests {
 
     @Test("insufficient_scope on a token a minute old fetches a new token instead of failing (the cache's clock decides)")
     func olderTokenRefusedForInsufficientScopeIsRenewed() async throws {
-        let counter = Mutex(0)
-        let stub = StubTransport { _ in
-            let number = counter.withLock { value in
-                value += 1
-                return value
-            }
-            return (.ok, #"{"token":"t\#(number)","expires_in":300}"#)
-        }
+        let stub = Self.numberedTokenService()
         let clock = ManualClock()
         let authenticator = RegistryAuthenticator(
             transport: stub, credentials: AnonymousCredentials(), cache: TokenCache(now: { clock.now }))
