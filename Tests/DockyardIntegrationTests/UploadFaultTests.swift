@@ -49,6 +49,28 @@ struct UploadFaultTests {
         entries.filter { $0.event == nil && ($0.path ?? "").hasPrefix("/v2/\(repository.path)/blobs/") }
     }
 
+    /// What one upload through a fault scenario did: its result, its requests as the proxy logged them, and how many
+    /// faults the proxy injected.
+    struct LoggedUpload {
+        var result: UploadResult
+        var entries: [FaultProxy.LogEntry]
+        var injected: Int
+    }
+
+    /// Uploads `file` through `fault` while `scenario` is set, and reads back what the proxy saw of it.
+    static func upload(
+        _ file: URL, digest: ContentDigest, with blobs: BlobClient, to repository: Repository,
+        through fault: FaultProxy, _ scenario: FaultProxy.Scenario, params: [String: TestJSON]
+    ) async throws -> LoggedUpload {
+        try await fault.withScenario(scenario, params: params) { proxy in
+            let mark = proxy.logMark()
+            let result = try await blobs.upload(contentsOf: file, digest: digest)
+            let injected = try await proxy.state().injected
+            return LoggedUpload(
+                result: result, entries: uploadRequests(try await proxy.requests(since: mark), repository), injected: injected)
+        }
+    }
+
     /// `METHOD STATUS RANGE` per request; a request the proxy cut is `cut`, one that ended without an answer for
     /// another reason shows the proxy's error.
     static func summary(_ entries: [FaultProxy.LogEntry]) -> String {
@@ -72,15 +94,12 @@ struct UploadFaultTests {
             for: repository, actions: [.pull, .push], configuration: .init(uploadStrategy: .chunked(size: Self.chunk)))
 
         // The third PATCH reaches the registry with its headers and no body byte.
-        let entries = try await hub.fault.withScenario(
-            .cutRequestBody, params: ["method": "PATCH", "skip": 2, "after_bytes": 0]
-        ) { proxy in
-            let mark = proxy.logMark()
-            let result = try await blobs.upload(contentsOf: file, digest: digest)
-            #expect(result.outcome == .uploaded)
-            #expect(try await proxy.state().injected == 1)
-            return Self.uploadRequests(try await proxy.requests(since: mark), repository)
-        }
+        let upload = try await Self.upload(
+            file, digest: digest, with: blobs, to: repository, through: hub.fault,
+            .cutRequestBody, params: ["method": "PATCH", "skip": 2, "after_bytes": 0])
+        #expect(upload.result.outcome == .uploaded)
+        #expect(upload.injected == 1)
+        let entries = upload.entries
         let methods = entries.compactMap(\.method)
         #expect(methods == ["HEAD", "POST", "PATCH", "PATCH", "PATCH", "GET", "PATCH", "PATCH", "PATCH", "PUT"], "seed \(seed): \(Self.summary(entries))")
         let cut = try #require(entries.first { $0.fault == "cut-request-body" })
@@ -111,13 +130,10 @@ struct UploadFaultTests {
             for: repository, actions: [.pull, .push], configuration: .init(uploadStrategy: .chunked(size: Self.chunk)))
 
         // The registry has taken in the cut bytes (and finished the cut request) before the status GET reaches it.
-        let entries = try await hub.fault.withScenario(
+        let entries = try await Self.upload(
+            file, digest: digest, with: blobs, to: repository, through: hub.fault,
             .cutRequestBody, params: ["method": "PATCH", "skip": 2, "after_bytes": 10_000, "hold": "before-next"]
-        ) { proxy in
-            let mark = proxy.logMark()
-            _ = try await blobs.upload(contentsOf: file, digest: digest)
-            return Self.uploadRequests(try await proxy.requests(since: mark), repository)
-        }
+        ).entries
         let cut = try #require(entries.first { $0.fault == "cut-request-body" })
         #expect(cut.requestBytes == 10_000)
         #expect(entries.compactMap(\.method) == ["HEAD", "POST", "PATCH", "PATCH", "PATCH", "GET", "POST"] + Array(repeating: "PATCH", count: 5) + ["PUT"],
@@ -144,13 +160,10 @@ struct UploadFaultTests {
         let blobs = try client.blobClient(for: repository, actions: [.pull, .push])
 
         // The registry has taken in the cut bytes before the status GET reaches it.
-        let entries = try await hub.fault.withScenario(
+        let entries = try await Self.upload(
+            file, digest: digest, with: blobs, to: repository, through: hub.fault,
             .cutRequestBody, params: ["method": "PUT", "after_bytes": 300_000, "hold": "before-next"]
-        ) { proxy in
-            let mark = proxy.logMark()
-            _ = try await blobs.upload(contentsOf: file, digest: digest)
-            return Self.uploadRequests(try await proxy.requests(since: mark), repository)
-        }
+        ).entries
         #expect(entries.compactMap(\.method) == ["HEAD", "POST", "PUT", "GET", "POST", "PUT"], "\(Self.summary(entries))")
         #expect(entries.first { $0.fault != nil }?.requestBytes == 300_000)
         #expect(entries.last?.status == 201)
@@ -175,15 +188,12 @@ struct UploadFaultTests {
 
         // What a busy registry does: the status GET is answered from what the registry held before the cut (204,
         // two whole chunks); the registry takes in the cut bytes after that, and the next PATCH finds them.
-        let (entries, injected) = try await hub.fault.withScenario(
-            .cutRequestBody, params: ["method": "PATCH", "skip": 2, "after_bytes": 10_000, "hold": "after-next"]
-        ) { proxy in
-            let mark = proxy.logMark()
-            let result = try await blobs.upload(contentsOf: file, digest: digest)
-            #expect(result.outcome == .uploaded)
-            return (Self.uploadRequests(try await proxy.requests(since: mark), repository), try await proxy.state().injected)
-        }
-        #expect(injected == 1)
+        let upload = try await Self.upload(
+            file, digest: digest, with: blobs, to: repository, through: hub.fault,
+            .cutRequestBody, params: ["method": "PATCH", "skip": 2, "after_bytes": 10_000, "hold": "after-next"])
+        #expect(upload.result.outcome == .uploaded)
+        #expect(upload.injected == 1)
+        let entries = upload.entries
         // The cut is logged once the registry has finished it: after the status GET, before the next PATCH.
         #expect(
             entries.compactMap(\.method)
@@ -223,13 +233,10 @@ struct UploadFaultTests {
 
         // The PUT is idempotent, so the transport sends it again (the body replayed) after the reset; the registry
         // has taken in the cut bytes by then and answers the retry 404 BLOB_UPLOAD_INVALID.
-        let entries = try await hub.fault.withScenario(
+        let entries = try await Self.upload(
+            file, digest: digest, with: blobs, to: repository, through: hub.fault,
             .cutRequestBody, params: ["method": "PUT", "after_bytes": 20_000, "hold": "before-next"]
-        ) { proxy in
-            let mark = proxy.logMark()
-            _ = try await blobs.upload(contentsOf: file, digest: digest)
-            return Self.uploadRequests(try await proxy.requests(since: mark), repository)
-        }
+        ).entries
         #expect(entries.compactMap(\.method) == ["HEAD", "POST", "PUT", "PUT", "POST", "PUT"], "\(Self.summary(entries))")
         #expect(entries.first { $0.fault != nil }?.requestBytes == 20_000)
         #expect(entries[safe: 3]?.status == 404, "the retried PUT finds the session dropped: \(Self.summary(entries))")
@@ -293,11 +300,10 @@ struct UploadFaultTests {
         let repository = try Self.repository(hub.fault.registry, "moved")
         let blobs = try client.blobClient(
             for: repository, actions: [.pull, .push], configuration: .init(uploadStrategy: .chunked(size: Self.chunk)))
-        let entries = try await hub.fault.withScenario(.moveLocation, params: ["origin": .string(hub.open.url.absoluteString)]) { proxy in
-            let mark = proxy.logMark()
-            _ = try await blobs.upload(contentsOf: file, digest: digest)
-            return Self.uploadRequests(try await proxy.requests(since: mark), repository)
-        }
+        let entries = try await Self.upload(
+            file, digest: digest, with: blobs, to: repository, through: hub.fault,
+            .moveLocation, params: ["origin": .string(hub.open.url.absoluteString)]
+        ).entries
         // HEAD and POST reach the proxy; the PATCHes and the PUT go to the origin the Location named.
         #expect(entries.compactMap(\.method) == ["HEAD", "POST"], "\(Self.summary(entries))")
         #expect(entries.last?.location?.hasPrefix(hub.open.url.absoluteString) == true)
